@@ -1,0 +1,163 @@
+"""Derived files: byte-identical originals and WebP display copies, made with Pillow.
+
+Originals are copied untouched because their C2PA credentials hash the exact bytes; the
+display copies are what pages show (small, metadata-free WebP), each linking back to its
+original so anyone can verify it elsewhere. This is the only module that imports Pillow.
+"""
+
+from __future__ import annotations
+
+import shutil
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from .model import Asset, Project
+from .problems import ERROR, Problem
+from .yamlsource import format_path
+
+DISPLAY_SIZE = 1200
+THUMB_SIZE = 400
+WEBP_QUALITY = 80
+# Refuse images whose decoded size would exhaust memory; Pillow's own default only warns.
+MAX_PIXELS = 64_000_000
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".tif", ".tiff", ".bmp", ".avif"}
+
+ORIGINALS_DIR = "files"
+DISPLAY_DIR = "display"
+
+
+@dataclass(frozen=True)
+class Rendition:
+    """A WebP copy of an image, by its path relative to the project's page folder."""
+
+    url: str
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class PreparedAsset:
+    """An asset ready for a page: where its original is and, for images, its copies."""
+
+    asset: Asset
+    original_url: str
+    size_bytes: int
+    width: int | None = None
+    height: int | None = None
+    display: Rendition | None = None
+    thumb: Rendition | None = None
+
+    @property
+    def is_image(self) -> bool:
+        """True when the asset has display copies to show."""
+        return self.display is not None
+
+
+def prepare_project_assets(project: Project, stage: Path,
+                           workers: int = 2) -> tuple[dict[str, PreparedAsset], list[Problem]]:
+    """Copy originals and make display copies for `project` under `stage`.
+
+    Returns the prepared assets by `assets[].path` and a located problem for every asset
+    that could not be used (an image that does not decode, an image too large).
+    """
+    jobs = list(enumerate(project.manifest.assets))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        outcomes = list(pool.map(lambda job: _prepare_one(project, stage, *job), jobs))
+    prepared = {o.asset.path: o for o in outcomes if isinstance(o, PreparedAsset)}
+    problems = [o for o in outcomes if isinstance(o, Problem)]
+    return prepared, problems
+
+
+def _prepare_one(project: Project, stage: Path, index: int,
+                 asset: Asset) -> PreparedAsset | Problem:
+    source = project.asset_file(asset.path)
+    rel = PurePosixPath(asset.path)
+    original = stage / ORIGINALS_DIR / rel
+    original.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, original)
+    base = PreparedAsset(asset, f"{ORIGINALS_DIR}/{rel}", original.stat().st_size)
+    try:
+        return _with_renditions(base, source, stage / DISPLAY_DIR, rel)
+    except _NotAnImage:
+        if rel.suffix.lower() in IMAGE_SUFFIXES:
+            return _asset_problem(project, index, f"'{asset.path}' is not a readable image")
+        return base
+    except _BadImage as exc:
+        return _asset_problem(project, index, f"'{asset.path}': {exc}")
+
+
+def _asset_problem(project: Project, index: int, message: str) -> Problem:
+    path = ("assets", index, "path")
+    line, col = project.source.locate(path)
+    return Problem(project.manifest_file, line, col, ERROR, message, format_path(path))
+
+
+class _NotAnImage(Exception):
+    pass
+
+
+class _BadImage(Exception):
+    pass
+
+
+def _with_renditions(base: PreparedAsset, source: Path, display_dir: Path,
+                     rel: PurePosixPath) -> PreparedAsset:
+    image, (width, height) = _open_image(source)
+    with image:
+        flat = _displayable(image)
+        display = _save_webp(flat, display_dir, f"{rel}.webp", DISPLAY_SIZE)
+        thumb = _save_webp(flat, display_dir, f"{rel}.thumb.webp", THUMB_SIZE)
+    return PreparedAsset(base.asset, base.original_url, base.size_bytes, width, height,
+                         display, thumb)
+
+
+def _open_image(source: Path) -> tuple[Image.Image, tuple[int, int]]:
+    """The decoded image (JPEGs at reduced scale) and its full size in pixels."""
+    with warnings.catch_warnings():
+        # Pillow only warns between its limit and twice that; we want a clear refusal.
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            image = Image.open(source)
+        except UnidentifiedImageError:
+            raise _NotAnImage() from None
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise _BadImage("image is too large to decode safely") from None
+    if image.width * image.height > MAX_PIXELS:
+        image.close()
+        raise _BadImage(f"image has {image.width}x{image.height} pixels; "
+                        f"at most {MAX_PIXELS // 1_000_000} megapixels are supported")
+    full_size = image.size
+    if image.format == "JPEG":
+        image.draft("RGB", (DISPLAY_SIZE, DISPLAY_SIZE))  # decode at reduced scale: ~2x faster
+    try:
+        image.load()
+    except (OSError, SyntaxError, ValueError) as exc:
+        image.close()
+        raise _BadImage(f"image data is damaged ({exc})") from None
+    return image, full_size
+
+
+def _displayable(image: Image.Image) -> Image.Image:
+    """First frame, upright, in a mode WebP can store (CMYK, 16-bit and palettes converted)."""
+    image.seek(0)
+    upright = ImageOps.exif_transpose(image)
+    if upright.mode in ("RGB", "RGBA", "L"):
+        return upright
+    has_alpha = "A" in upright.getbands() or "transparency" in upright.info
+    if upright.mode.startswith("I;16") or upright.mode == "I":
+        upright = upright.point(lambda v: v / 256).convert("L")
+        return upright
+    return upright.convert("RGBA" if has_alpha else "RGB")
+
+
+def _save_webp(image: Image.Image, display_dir: Path, name: str, size: int) -> Rendition:
+    copy = image.copy()
+    copy.thumbnail((size, size), Image.Resampling.LANCZOS)
+    target = display_dir / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    copy.save(target, "WEBP", quality=WEBP_QUALITY, method=4)
+    return Rendition(f"{DISPLAY_DIR}/{name}", copy.width, copy.height)

@@ -1,0 +1,126 @@
+"""The `build` command's worker: check, derive assets, render, and swap the site in whole.
+
+Everything is written into a temporary folder beside the output; only a complete build is
+renamed into place, so a failed or killed build leaves the previous site exactly as it was.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .assets import prepare_project_assets
+from .chain import assess
+from .errors import BuildError, UsageError, WorkspaceError
+from .manifest import load_workspace
+from .pages import ProjectView
+from .problems import Problem, has_errors
+from .site import run_mkdocs, write_config, write_docs
+
+# A built site carries this file, so a rebuild knows the folder is ours to replace.
+MARKER = ".evidencechain-site"
+
+
+@dataclass
+class BuildResult:
+    """Where the site went, what was found on the way, and how long it took."""
+
+    output: Path
+    pages: int
+    seconds: float
+    problems: list[Problem] = field(default_factory=list)
+
+
+class InvalidWorkspace(WorkspaceError):
+    """The workspace has errors; the problems are attached for the CLI to print."""
+
+    def __init__(self, problems: list[Problem]):
+        errors = [p for p in problems if p.level == "error"]
+        super().__init__(f"{len(errors)} error(s) in the workspace; the site was not built")
+        self.problems = problems
+
+
+def build_site(workspace_dir: Path, output: Path | None = None, *,
+               force: bool = False) -> BuildResult:
+    """Build the evidence site of `workspace_dir` into `output` (default: WORKSPACE/site)."""
+    started = time.perf_counter()
+    result = load_workspace(workspace_dir)
+    problems = list(result.problems)
+    if result.workspace is None or has_errors(problems):
+        raise InvalidWorkspace(problems)
+    workspace = result.workspace
+    output = (output or workspace.root / "site").resolve()
+    check_output_dir(output, workspace.root, force=force)
+
+    output.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f".{output.name}.build-", dir=output.parent))
+    try:
+        views, asset_problems = _prepare(workspace.projects, scratch / "stage")
+        problems.extend(asset_problems)
+        if has_errors(asset_problems):
+            raise InvalidWorkspace(problems)
+        site_dir = scratch / "site"
+        nav = write_docs(workspace.config, views, scratch / "docs")
+        run_mkdocs(write_config(workspace.config, nav, scratch / "docs", site_dir,
+                                scratch / "mkdocs.yml"))
+        _move_assets_into(scratch / "stage", site_dir)
+        (site_dir / MARKER).write_text("built by evidencechain\n", encoding="utf-8")
+        _swap_into_place(site_dir, output)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return BuildResult(output, len(views) + 2, time.perf_counter() - started, problems)
+
+
+def check_output_dir(output: Path, root: Path, *, force: bool) -> None:
+    """Refuse outputs that would overwrite the workspace or files we did not create."""
+    if output == root or root.is_relative_to(output):
+        raise UsageError(f"{output}: the output folder would contain the workspace itself; "
+                         "choose another folder")
+    if output.is_relative_to(root / "projects"):
+        raise UsageError(f"{output}: the output folder must not be inside projects/")
+    if output.exists() and not output.is_dir():
+        raise UsageError(f"{output}: exists and is not a folder")
+    if (output.is_dir() and any(output.iterdir()) and not (output / MARKER).exists()
+            and not force):
+        raise UsageError(f"{output}: folder holds files evidencechain did not create; "
+                         "empty it, pick another folder, or pass --force")
+
+
+def _prepare(projects: list, stage: Path) -> tuple[list[ProjectView], list[Problem]]:
+    views, problems = [], []
+    for project in projects:
+        prepared, found = prepare_project_assets(project, stage / "projects" / project.slug)
+        problems.extend(found)
+        views.append(ProjectView(project, assess(project.manifest), prepared))
+    return views, problems
+
+
+def _move_assets_into(stage: Path, site_dir: Path) -> None:
+    """Move staged originals and display copies next to their pages (same disk: renames)."""
+    if not stage.is_dir():
+        return
+    for source in sorted(p for p in stage.rglob("*") if p.is_file()):
+        target = site_dir / source.relative_to(stage)
+        if target.exists():
+            raise BuildError(f"{target.relative_to(site_dir)}: an asset would replace a "
+                             "generated page file; rename the asset")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        source.rename(target)
+
+
+def _swap_into_place(new_site: Path, output: Path) -> None:
+    """Replace `output` by `new_site` with renames, so no reader sees half a site."""
+    if not output.exists():
+        new_site.rename(output)
+        return
+    old = output.with_name(f".{output.name}.old-{time.time_ns()}")
+    output.rename(old)
+    try:
+        new_site.rename(output)
+    except OSError:
+        old.rename(output)
+        raise
+    shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,198 @@
+"""Load a workspace: `evidencechain.yml` plus every `projects/<slug>/evidence.yml`.
+
+Collects every problem instead of stopping at the first, so one `check` run shows the
+candidate all there is to fix: YAML syntax, schema violations, files that do not exist and
+references between parts of a manifest that do not resolve.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from .errors import UsageError
+from .model import Manifest, Project, Workspace, WorkspaceConfig, from_data
+from .problems import ERROR, WARNING, Problem
+from .schema import EVIDENCE_SCHEMA, WORKSPACE_SCHEMA, validate
+from .yamlsource import JsonPath, YamlDocument, YamlLoadError, format_path, load_yaml
+
+CONFIG_FILE = "evidencechain.yml"
+PROJECTS_DIR = "projects"
+MANIFEST_FILE = "evidence.yml"
+
+
+@dataclass
+class LoadResult:
+    """The workspace (None when its own config is unusable) and every problem found."""
+
+    workspace: Workspace | None
+    problems: list[Problem] = field(default_factory=list)
+
+
+def find_root(path: Path) -> Path:
+    """Check that `path` is a workspace folder; raise UsageError saying what is wrong."""
+    if not path.exists():
+        raise UsageError(f"{path}: no such folder")
+    if not path.is_dir():
+        raise UsageError(f"{path}: not a folder; give the workspace folder")
+    if not (path / CONFIG_FILE).is_file():
+        raise UsageError(f"{path}: no {CONFIG_FILE} here; is this an evidencechain workspace?")
+    return path.resolve()
+
+
+def load_workspace(path: Path) -> LoadResult:
+    """Load and validate the workspace at `path`, collecting every problem found."""
+    root = find_root(path)
+    problems: list[Problem] = []
+    config_doc = _load_document(root, PurePosixPath(CONFIG_FILE), WORKSPACE_SCHEMA, problems)
+    projects = _load_projects(root, problems)
+    _check_duplicate_slugs(projects, problems)
+    if config_doc is None:
+        return LoadResult(None, sorted(problems))
+    config = from_data(WorkspaceConfig, config_doc.data)
+    _check_config_refs(root, config, config_doc, projects, problems)
+    workspace = Workspace(root, config, config_doc, _ordered(projects, config))
+    return LoadResult(workspace, sorted(problems))
+
+
+def _load_document(root: Path, rel: PurePosixPath, schema: str,
+                   problems: list[Problem]) -> YamlDocument | None:
+    """Parse and schema-check one file; None (with problems recorded) when unusable."""
+    try:
+        doc = load_yaml(root / rel, rel)
+    except YamlLoadError as exc:
+        problems.append(exc.problem)
+        return None
+    schema_problems = validate(doc, schema)
+    problems.extend(schema_problems)
+    return None if schema_problems else doc
+
+
+def _load_projects(root: Path, problems: list[Problem]) -> list[Project]:
+    projects_dir = root / PROJECTS_DIR
+    if not projects_dir.is_dir():
+        problems.append(Problem(PurePosixPath(PROJECTS_DIR), 0, 0, WARNING,
+                                "no projects/ folder; the site will have no case studies"))
+        return []
+    projects = []
+    for folder in sorted(p for p in projects_dir.iterdir() if p.is_dir()):
+        rel = PurePosixPath(PROJECTS_DIR, folder.name, MANIFEST_FILE)
+        if not (folder / MANIFEST_FILE).exists():
+            problems.append(Problem(rel.parent, 0, 0, WARNING,
+                                    f"project folder has no {MANIFEST_FILE}; skipped"))
+            continue
+        doc = _load_document(root, rel, EVIDENCE_SCHEMA, problems)
+        if doc is None:
+            continue
+        manifest = from_data(Manifest, doc.data)
+        project = Project(manifest.slug or folder.name, folder, rel, manifest, doc)
+        problems.extend(_check_project_refs(root, project))
+        projects.append(project)
+    return projects
+
+
+def _check_project_refs(root: Path, project: Project) -> list[Problem]:
+    """Files that must exist and references between manifest parts that must resolve."""
+    found: list[Problem] = []
+    doc = project.source
+    m = project.manifest
+
+    def add(path: JsonPath, message: str, level: str = ERROR) -> None:
+        line, col = doc.locate(path)
+        found.append(Problem(project.manifest_file, line, col, level, message, format_path(path)))
+
+    declared: dict[str, int] = {}
+    for i, asset in enumerate(m.assets):
+        if asset.path in declared:
+            add(("assets", i, "path"), f"asset '{asset.path}' is declared twice "
+                                       f"(first as assets[{declared[asset.path]}])")
+        declared.setdefault(asset.path, i)
+        problem = _file_problem(root, project.folder, asset.path)
+        if problem:
+            add(("assets", i, "path"), problem)
+    for i, asset in enumerate(m.assets):
+        for j, source in enumerate(asset.derived_from):
+            if source == asset.path:
+                add(("assets", i, "derived_from", j), "an asset cannot be derived from itself")
+            elif source not in declared:
+                add(("assets", i, "derived_from", j),
+                    f"'{source}' is not a declared asset; add it to assets first")
+    ids: dict[str, int] = {}
+    for i, iteration in enumerate(m.iterations):
+        if iteration.id in ids:
+            add(("iterations", i, "id"), f"iteration id '{iteration.id}' is used twice "
+                                         f"(first in iterations[{ids[iteration.id]}])")
+        ids.setdefault(iteration.id, i)
+        for j, path in enumerate(iteration.assets):
+            if path not in declared:
+                add(("iterations", i, "assets", j),
+                    f"'{path}' is not a declared asset; add it to assets first")
+    for i, failure in enumerate(m.failures):
+        if failure.iteration and failure.iteration not in ids:
+            add(("failures", i, "iteration"),
+                f"no iteration has id '{failure.iteration}'"
+                + (f"; ids are: {', '.join(ids)}" if ids else ""))
+    if m.repo and m.repo.path:
+        repo_dir = (project.folder / m.repo.path)
+        if not repo_dir.is_dir():
+            add(("repo", "path"), f"repo folder '{m.repo.path}' does not exist")
+    return found
+
+
+def _file_problem(root: Path, base: Path, rel: str) -> str | None:
+    """Why `rel` (relative to `base`) is not a usable file inside the workspace, or None."""
+    pure = PurePosixPath(rel)
+    if pure.is_absolute() or rel.startswith("~") or (len(rel) > 1 and rel[1] == ":"):
+        return f"'{rel}' is an absolute path; give it relative to the project folder"
+    if ".." in pure.parts:
+        return f"'{rel}' climbs out of the project folder with '..'"
+    target = base / rel
+    if not os.path.lexists(target):
+        return f"file '{rel}' does not exist"
+    resolved = target.resolve()
+    if not resolved.is_relative_to(root):
+        return f"'{rel}' is a link to a file outside the workspace"
+    if resolved.is_dir():
+        return f"'{rel}' is a folder; give a file"
+    if not resolved.is_file():
+        return f"'{rel}' is not a regular file"
+    if not os.access(resolved, os.R_OK):
+        return f"file '{rel}' cannot be read (permissions)"
+    return None
+
+
+def _check_duplicate_slugs(projects: list[Project], problems: list[Problem]) -> None:
+    seen: dict[str, Project] = {}
+    for project in projects:
+        key = project.slug.lower()  # Pages hosts and macOS disks treat case as equal
+        if key in seen:
+            line, col = project.source.locate(("slug",))
+            other = seen[key].manifest_file
+            problems.append(Problem(project.manifest_file, line, col, ERROR,
+                                    f"slug '{project.slug}' is already used by {other}", "$.slug"))
+        else:
+            seen[key] = project
+
+
+def _check_config_refs(root: Path, config: WorkspaceConfig, doc: YamlDocument,
+                       projects: list[Project], problems: list[Problem]) -> None:
+    slugs = {p.slug for p in projects}
+    for i, slug in enumerate(config.site.projects):
+        if slug not in slugs:
+            path = ("site", "projects", i)
+            line, col = doc.locate(path)
+            problems.append(Problem(doc.file, line, col, ERROR,
+                                    f"no project has slug '{slug}'", format_path(path)))
+    for i, anchor in enumerate(config.provenance.trust_anchors):
+        problem = _file_problem(root, root, anchor)
+        if problem:
+            path = ("provenance", "trust_anchors", i)
+            line, col = doc.locate(path)
+            problems.append(Problem(doc.file, line, col, ERROR, problem, format_path(path)))
+
+
+def _ordered(projects: list[Project], config: WorkspaceConfig) -> list[Project]:
+    """Projects named in `site.projects` first, in that order, then the rest by slug."""
+    rank = {slug: i for i, slug in enumerate(config.site.projects)}
+    return sorted(projects, key=lambda p: (rank.get(p.slug, len(rank)), p.slug))

@@ -77,3 +77,25 @@ def chromium() -> Iterator[object]:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+MINIMAL_CONFIG = "schema_version: 1\ncandidate:\n  name: Test Candidate\n  headline: I test\n"
+MINIMAL_MANIFEST = """schema_version: 1
+title: Test project
+summary: A project made by a test.
+kind: ai-creative
+source: side-project
+"""
+
+
+def make_workspace(root: Path, manifest_extra: str = "", files: dict[str, bytes] | None = None,
+                   slug: str = "p", config: str = MINIMAL_CONFIG) -> Path:
+    """Write a small workspace: config, one project manifest and its files."""
+    project = root / "projects" / slug
+    project.mkdir(parents=True, exist_ok=True)
+    (root / "evidencechain.yml").write_text(config, encoding="utf-8")
+    (project / "evidence.yml").write_text(MINIMAL_MANIFEST + manifest_extra, encoding="utf-8")
+    for rel, data in (files or {}).items():
+        (project / rel).parent.mkdir(parents=True, exist_ok=True)
+        (project / rel).write_bytes(data)
+    return root

@@ -1,0 +1,103 @@
+"""Display copies: decodable images become small WebP; originals stay byte-identical."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from pathlib import Path
+
+import pytest
+from conftest import make_workspace
+from PIL import Image
+
+from evidencechain.assets import DISPLAY_SIZE, THUMB_SIZE, prepare_project_assets
+from evidencechain.manifest import load_workspace
+
+
+def _image_bytes(mode: str, size: tuple[int, int], fmt: str, **save) -> bytes:
+    color = {"RGB": (200, 40, 30), "RGBA": (200, 40, 30, 128), "CMYK": (0, 80, 80, 10),
+             "I;16": 40000, "L": 128, "P": 3}[mode]
+    buffer = io.BytesIO()
+    Image.new(mode, size, color).save(buffer, fmt, **save)
+    return buffer.getvalue()
+
+
+def _gif_animation() -> bytes:
+    frames = [Image.new("P", (300, 200), i) for i in range(3)]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, "GIF", save_all=True, append_images=frames[1:], duration=100)
+    return buffer.getvalue()
+
+
+def _prepare(tmp_path: Path, files: dict[str, bytes], roles: dict[str, str] | None = None):
+    listing = "assets:\n" + "".join(
+        f"  - path: {name}\n    role: {(roles or {}).get(name, 'raw')}\n" for name in files)
+    make_workspace(tmp_path / "ws", listing, files)
+    result = load_workspace(tmp_path / "ws")
+    assert result.problems == []
+    project = result.workspace.projects[0]
+    return prepare_project_assets(project, tmp_path / "stage")
+
+
+FORMATS = {
+    "photo.jpg": _image_bytes("RGB", (3000, 2000), "JPEG", quality=90),
+    "alpha.png": _image_bytes("RGBA", (1600, 1600), "PNG"),
+    "print.tif": _image_bytes("CMYK", (800, 1200), "TIFF"),
+    "deep.png": _image_bytes("I;16", (640, 480), "PNG"),
+    "grey.webp": _image_bytes("L", (500, 500), "WEBP"),
+    "anim.gif": _gif_animation(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FORMATS))
+def test_each_image_kind_gets_bounded_webp_copies(tmp_path, name):
+    prepared, problems = _prepare(tmp_path, {name: FORMATS[name]})
+
+    assert problems == []
+    item = prepared[name]
+    assert item.is_image
+    for rendition, limit in ((item.display, DISPLAY_SIZE), (item.thumb, THUMB_SIZE)):
+        with Image.open(tmp_path / "stage" / rendition.url) as copy:
+            assert copy.format == "WEBP"
+            assert max(copy.size) <= limit
+            assert copy.size == (rendition.width, rendition.height)
+    with Image.open(io.BytesIO(FORMATS[name])) as original:
+        assert (item.width, item.height) == original.size
+
+
+def test_originals_are_copied_byte_identical(tmp_path):
+    prepared, _ = _prepare(tmp_path, {"photo.jpg": FORMATS["photo.jpg"], "notes.md": b"# n\n"})
+
+    for name, data in (("photo.jpg", FORMATS["photo.jpg"]), ("notes.md", b"# n\n")):
+        copied = (tmp_path / "stage" / prepared[name].original_url).read_bytes()
+        assert hashlib.sha256(copied).digest() == hashlib.sha256(data).digest()
+
+
+def test_non_image_files_are_published_without_display_copies(tmp_path):
+    prepared, problems = _prepare(tmp_path, {"notebook.ipynb": b"{}", "memo.md": b"# m\n"})
+
+    assert problems == []
+    assert not prepared["notebook.ipynb"].is_image
+    assert prepared["memo.md"].size_bytes == 4
+
+
+@pytest.mark.parametrize(("name", "data", "words"), [
+    ("empty.png", b"", "not a readable image"),
+    ("text.jpg", b"this is not a jpeg", "not a readable image"),
+    ("cut.jpg", FORMATS["photo.jpg"][:2000], "image data is damaged"),
+])
+def test_broken_images_are_located_problems(tmp_path, name, data, words):
+    prepared, problems = _prepare(tmp_path, {name: data})
+
+    assert name not in prepared
+    (problem,) = problems
+    assert words in problem.message
+    assert problem.format().startswith("projects/p/evidence.yml:7:11: error: $.assets[0].path:")
+
+
+def test_decompression_bombs_are_refused(tmp_path):
+    bomb = _image_bytes("L", (9000, 9000), "PNG", optimize=True)
+
+    _, problems = _prepare(tmp_path, {"bomb.png": bomb})
+
+    assert "megapixels" in problems[0].message or "too large" in problems[0].message

@@ -1,0 +1,124 @@
+"""The build swaps a complete site into place, or leaves the previous one exactly as it was."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from pathlib import Path
+
+from conftest import make_workspace, run_cli
+from PIL import Image
+
+
+def _png(color=(10, 120, 200)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (900, 600), color).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+ASSETS = """assets:
+  - path: raw.png
+    role: raw
+  - path: final.png
+    role: final
+    derived_from: [raw.png]
+"""
+
+
+def _snapshot(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _workspace(tmp_path: Path) -> Path:
+    files = {"raw.png": _png(), "final.png": _png((1, 2, 3))}
+    return make_workspace(tmp_path / "ws", ASSETS, files)
+
+
+def test_build_writes_pages_and_byte_identical_originals(tmp_path):
+    ws = _workspace(tmp_path)
+
+    result = run_cli("build", ws)
+
+    assert result.exit_code == 0, result.output
+    site = ws / "site"
+    assert f"Open {site / 'index.html'}" in result.output
+    for page in ("index.html", "vision/index.html", "projects/p/index.html"):
+        assert (site / page).is_file()
+    for name in ("raw.png", "final.png"):
+        published = site / "projects/p/files" / name
+        assert published.read_bytes() == (ws / "projects/p" / name).read_bytes()
+        assert (site / "projects/p/display" / f"{name}.webp").is_file()
+    leftovers = [p.name for p in ws.iterdir() if p.name.startswith(".site")]
+    assert leftovers == []
+
+
+def test_a_failed_build_leaves_the_previous_site_intact(tmp_path):
+    ws = _workspace(tmp_path)
+    assert run_cli("build", ws).exit_code == 0
+    before = _snapshot(ws / "site")
+
+    (ws / "projects/p/final.png").write_bytes(b"not a png any more")
+    result = run_cli("build", ws)
+
+    assert result.exit_code == 1
+    assert "projects/p/evidence.yml:9:11: error: $.assets[1].path: 'final.png' is not a " \
+           "readable image" in result.stderr
+    assert _snapshot(ws / "site") == before
+    assert [p.name for p in ws.iterdir() if p.name.startswith(".site")] == []
+
+
+def test_a_rebuild_replaces_the_site(tmp_path):
+    ws = _workspace(tmp_path)
+    assert run_cli("build", ws).exit_code == 0
+    manifest = ws / "projects/p/evidence.yml"
+    manifest.write_text(manifest.read_text().replace("Test project", "Renamed project"))
+
+    assert run_cli("build", ws).exit_code == 0
+
+    page = (ws / "site/projects/p/index.html").read_text()
+    assert "Renamed project" in page
+    assert "Test project" not in page
+
+
+def test_refuses_an_output_folder_with_foreign_files(tmp_path):
+    ws = _workspace(tmp_path)
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "thesis.docx").write_bytes(b"precious")
+
+    refused = run_cli("build", ws, "-o", out)
+    forced = run_cli("build", ws, "-o", out, "--force")
+
+    assert refused.exit_code == 2
+    assert "holds files evidencechain did not create" in refused.stderr
+    assert forced.exit_code == 0
+    assert not (out / "thesis.docx").exists()
+
+
+def test_refuses_the_workspace_or_its_parent_as_output(tmp_path):
+    ws = _workspace(tmp_path)
+
+    for out in (ws, tmp_path, ws / "projects" / "p" / "site"):
+        result = run_cli("build", ws, "-o", out)
+        assert result.exit_code == 2, out
+        assert "error:" in result.stderr
+    assert (ws / "projects/p/raw.png").exists()
+
+
+def test_missing_workspace_is_a_usage_error(tmp_path):
+    result = run_cli("build", tmp_path / "nope")
+
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f"error: {tmp_path / 'nope'}: no such folder"
+
+
+def test_built_pages_load_nothing_from_the_network(tmp_path):
+    ws = _workspace(tmp_path)
+    assert run_cli("build", ws).exit_code == 0
+
+    for page in (ws / "site").rglob("*.html"):
+        html = page.read_text()
+        for needle in ("fonts.googleapis", "fonts.gstatic", "cdn.jsdelivr", "unpkg.com",
+                       'src="http', "src='http", '<link rel="stylesheet" href="http'):
+            assert needle not in html, (page, needle)

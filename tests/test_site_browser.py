@@ -1,0 +1,93 @@
+"""The built example site, opened in a real headless Chromium the way a reviewer opens it."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from conftest import EXAMPLE_SITE
+
+SECTION_ORDER = [
+    "The brief", "Problem", "Why it matters", "Approach", "Design decisions", "Evaluation",
+    "Trade-offs", "Iterations", "Failures and fixes", "Model card", "Assets", "Workflow",
+    "How to reproduce", "What I learned",
+]
+SLUGS = sorted(p.parent.name for p in (EXAMPLE_SITE / "projects").glob("*/evidence.yml"))
+
+
+@pytest.fixture
+def page(chromium, site_server):
+    """A fresh browser page that records every request leaving this machine."""
+    context = chromium.new_context(viewport={"width": 1366, "height": 768})
+    page = context.new_page()
+    page.outside_requests = []
+    page.on("request", lambda r: None if r.url.startswith((site_server, "data:", "blob:"))
+            else page.outside_requests.append(r.url))
+    yield page
+    context.close()
+
+
+def test_index_shows_the_candidate_and_one_card_per_project(page, site_server):
+    page.goto(site_server)
+
+    assert page.locator(".ec-headline").inner_text().strip()
+    cards = page.locator("a.ec-card")
+    assert cards.count() == len(SLUGS) == 3
+    cards.first.click()
+    page.wait_for_load_state()
+    assert "/projects/" in page.url
+    assert page.outside_requests == []
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_project_page_has_every_section_in_order(page, site_server, slug):
+    page.goto(f"{site_server}projects/{slug}/")
+
+    headings = [h.strip().rstrip("¶").strip()
+                for h in page.locator("article h2").all_inner_texts()]
+    assert [h for h in headings if h in SECTION_ORDER] == SECTION_ORDER
+    assert page.locator(".ec-completeness").inner_text().startswith("Evidence chain")
+    assert page.outside_requests == []
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_every_image_loads_and_links_to_its_byte_identical_original(page, site_server, slug):
+    page.goto(f"{site_server}projects/{slug}/")
+    page.evaluate("document.querySelectorAll('img[loading=lazy]')"
+                  ".forEach(img => img.loading = 'eager')")
+    page.wait_for_load_state("networkidle")
+
+    broken = page.evaluate("[...document.querySelectorAll('article img')]"
+                           ".filter(img => !img.complete || img.naturalWidth === 0)"
+                           ".map(img => img.src)")
+    assert broken == []
+    originals = page.locator("a.ec-original")
+    assert originals.count() > 0
+    for href in originals.evaluate_all("links => links.map(a => a.href)"):
+        body = page.request.get(href).body()
+        relative = href.split(f"/projects/{slug}/files/", 1)[1]
+        source = EXAMPLE_SITE / "projects" / slug / relative
+        assert hashlib.sha256(body).hexdigest() == hashlib.sha256(source.read_bytes()).hexdigest()
+
+
+def test_search_finds_a_project(page, site_server):
+    page.goto(site_server)
+    title = page.locator(".ec-card-title").first.inner_text()
+    word = max(title.split(), key=len)
+
+    page.locator("label.md-search__icon, .md-search__input").first.click()
+    page.locator("input.md-search__input").fill(word)
+    results = page.locator(".md-search-result__item")
+    results.first.wait_for(timeout=10_000)
+
+    assert word.lower() in results.first.inner_text().lower()
+
+
+def test_dark_mode_toggle_switches_the_scheme(page, site_server):
+    page.goto(site_server)
+    before = page.evaluate("document.body.getAttribute('data-md-color-scheme')")
+
+    page.locator("form[data-md-component=palette] label:visible").first.click()
+
+    after = page.evaluate("document.body.getAttribute('data-md-color-scheme')")
+    assert {before, after} == {"default", "slate"}

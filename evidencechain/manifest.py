@@ -118,6 +118,12 @@ def _check_project_refs(root: Path, project: Project) -> list[Problem]:
             elif source not in declared:
                 add(("assets", i, "derived_from", j),
                     f"'{source}' is not a declared asset; add it to assets first")
+    model_names = {model.name for model in m.model_card.models}
+    for i, asset in enumerate(m.assets):
+        for j, name in enumerate(asset.models):
+            if name not in model_names:
+                add(("assets", i, "models", j),
+                    f"model '{name}' is not in model_card.models; add it there first")
     ids: dict[str, int] = {}
     for i, iteration in enumerate(m.iterations):
         if iteration.id in ids:

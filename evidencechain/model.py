@@ -102,6 +102,8 @@ class Asset:
     derived_from: list[str] = field(default_factory=list)
     caption: str | None = None
     alt: str | None = None
+    source_type: str | None = None
+    models: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

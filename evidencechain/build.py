@@ -13,10 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .assets import prepare_project_assets
-from .chain import assess
+from .check import CheckResult, check_workspace
 from .errors import BuildError, UsageError, WorkspaceError
-from .manifest import load_workspace
-from .pages import ProjectView
+from .pages import ProjectView, Receipt
 from .problems import Problem, has_errors
 from .site import run_mkdocs, write_config, write_docs
 
@@ -43,22 +42,22 @@ class InvalidWorkspace(WorkspaceError):
         self.problems = problems
 
 
-def build_site(workspace_dir: Path, output: Path | None = None, *,
-               force: bool = False) -> BuildResult:
+def build_site(workspace_dir: Path, output: Path | None = None, *, force: bool = False,
+               strict_provenance: bool = False) -> BuildResult:
     """Build the evidence site of `workspace_dir` into `output` (default: WORKSPACE/site)."""
     started = time.perf_counter()
-    result = load_workspace(workspace_dir)
-    problems = list(result.problems)
-    if result.workspace is None or has_errors(problems):
+    checked = check_workspace(workspace_dir, strict_provenance=strict_provenance)
+    problems = list(checked.problems)
+    if checked.workspace is None or has_errors(problems):
         raise InvalidWorkspace(problems)
-    workspace = result.workspace
+    workspace = checked.workspace
     output = (output or workspace.root / "site").resolve()
     check_output_dir(output, workspace.root, force=force)
 
     output.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=f".{output.name}.build-", dir=output.parent))
     try:
-        views, asset_problems = _prepare(workspace.projects, scratch / "stage")
+        views, asset_problems = _prepare(checked, scratch / "stage")
         problems.extend(asset_problems)
         if has_errors(asset_problems):
             raise InvalidWorkspace(problems)
@@ -89,12 +88,13 @@ def check_output_dir(output: Path, root: Path, *, force: bool) -> None:
                          "empty it, pick another folder, or pass --force")
 
 
-def _prepare(projects: list, stage: Path) -> tuple[list[ProjectView], list[Problem]]:
+def _prepare(checked: CheckResult, stage: Path) -> tuple[list[ProjectView], list[Problem]]:
     views, problems = [], []
-    for project in projects:
-        prepared, found = prepare_project_assets(project, stage / "projects" / project.slug)
+    receipt = Receipt(checked.trust_digest, checked.trust_anchor_count)
+    for c in checked.projects:
+        prepared, found = prepare_project_assets(c.project, stage / "projects" / c.project.slug)
         problems.extend(found)
-        views.append(ProjectView(project, assess(project.manifest), prepared))
+        views.append(ProjectView(c.project, c.completeness, prepared, c.provenance, receipt))
     return views, problems
 
 

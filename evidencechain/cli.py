@@ -10,14 +10,15 @@ import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from . import __version__
-from .chain import assess
 from .errors import EvidenceChainError
-from .problems import ERROR, WARNING, Problem
+
+if TYPE_CHECKING:
+    from .check import CheckResult
 
 WORKSPACE_ARG = click.argument(
     "workspace", type=click.Path(path_type=Path, file_okay=True), default=Path("."),
@@ -55,57 +56,71 @@ def main(debug: bool) -> None:
     _Context.debug = debug
 
 
+STRICT_PROVENANCE = click.option(
+    "--strict-provenance", is_flag=True,
+    help="Treat unknown signers, missing credentials and tampered assets as errors.")
+
+
 @main.command()
 @WORKSPACE_ARG
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="Output format.")
+@STRICT_PROVENANCE
 @_handle_errors
-def check(workspace: Path, fmt: str) -> None:
-    """Validate every manifest and report the completeness of each evidence chain."""
-    from .manifest import load_workspace
+def check(workspace: Path, fmt: str, strict_provenance: bool) -> None:
+    """Validate every manifest, verify every asset's credentials, report completeness."""
+    from .check import check_workspace
 
-    result = load_workspace(workspace)
-    projects = result.workspace.projects if result.workspace else []
-    report = [(p, assess(p.manifest)) for p in projects]
-    errors = sum(p.level == ERROR for p in result.problems)
+    result = check_workspace(workspace, strict_provenance=strict_provenance)
     if fmt == "json":
-        click.echo(json.dumps(_check_json(result.problems, report, errors), indent=2))
+        click.echo(json.dumps(_check_json(result), indent=2))
     else:
-        _print_check_text(result.problems, report, errors)
-    sys.exit(1 if errors else 0)
+        _print_check_text(result)
+    sys.exit(1 if result.errors else 0)
 
 
-def _check_json(problems: list[Problem], report: list, errors: int) -> dict[str, Any]:
+def _check_json(result: CheckResult) -> dict[str, Any]:
     return {
-        "valid": errors == 0,
-        "errors": errors,
-        "warnings": sum(p.level == WARNING for p in problems),
-        "problems": [p.to_dict() for p in problems],
+        "valid": result.errors == 0,
+        "errors": result.errors,
+        "warnings": result.warnings,
+        "problems": [p.to_dict() for p in result.problems],
+        "trust": {"anchors": result.trust_anchor_count, "digest": result.trust_digest},
         "projects": [{
-            "slug": project.slug,
-            "manifest": str(project.manifest_file),
-            "title": project.manifest.title,
-            "completeness": c.percent,
-            "missing": [{"key": m.key, "label": m.label, "hint": m.hint} for m in c.missing],
-        } for project, c in report],
+            "slug": c.project.slug,
+            "manifest": str(c.project.manifest_file),
+            "title": c.project.manifest.title,
+            "completeness": c.completeness.percent,
+            "missing": [{"key": m.key, "label": m.label, "hint": m.hint}
+                        for m in c.completeness.missing],
+            "provenance": {path: record.to_dict() for path, record in c.provenance.items()},
+        } for c in result.projects],
     }
 
 
-def _print_check_text(problems: list[Problem], report: list, errors: int) -> None:
-    for problem in problems:
+def _print_check_text(result: CheckResult) -> None:
+    from .verification import summarize_verdicts
+
+    for problem in result.problems:
         click.echo(problem.format())
-    if report:
-        if problems:
+    if result.projects:
+        if result.problems:
             click.echo()
         click.echo("Evidence chain completeness:")
-        width = max(len(project.slug) for project, _ in report)
-        for project, c in report:
-            click.echo(f"  {project.slug:<{width}}  {c.percent:>3}%")
-            for link in c.missing:
+        width = max(len(c.project.slug) for c in result.projects)
+        for c in result.projects:
+            click.echo(f"  {c.project.slug:<{width}}  {c.completeness.percent:>3}%"
+                       + (f"  provenance: {summarize_verdicts(c.provenance)}"
+                          if c.provenance else ""))
+            for link in c.completeness.missing:
                 click.echo(f"  {'':<{width}}    missing: {link.label} ({link.hint})")
-    warnings = sum(p.level == WARNING for p in problems)
-    verdict = "invalid" if errors else "valid"
-    click.echo(f"{len(report)} project(s), {errors} error(s), {warnings} warning(s): {verdict}")
+        if result.workspace and not result.trust_anchor_count and any(
+                c.provenance for c in result.projects):
+            click.echo("No trust anchors configured: signed assets show as 'unknown signer' "
+                       "(set provenance.trust_anchors in evidencechain.yml).")
+    verdict = "invalid" if result.errors else "valid"
+    click.echo(f"{len(result.projects)} project(s), {result.errors} error(s), "
+               f"{result.warnings} warning(s): {verdict}")
 
 
 @main.command()
@@ -114,12 +129,13 @@ def _print_check_text(problems: list[Problem], report: list, errors: int) -> Non
               help="Site folder to write (default: WORKSPACE/site).")
 @click.option("--force", is_flag=True,
               help="Replace an output folder that holds files evidencechain did not create.")
+@STRICT_PROVENANCE
 @_handle_errors
-def build(workspace: Path, output: Path | None, force: bool) -> None:
+def build(workspace: Path, output: Path | None, force: bool, strict_provenance: bool) -> None:
     """Check the workspace, then build its evidence site."""
     from .build import build_site
 
-    result = build_site(workspace, output, force=force)
+    result = build_site(workspace, output, force=force, strict_provenance=strict_provenance)
     for problem in result.problems:
         click.echo(problem.format(), err=True)
     click.echo(f"Built {result.pages} pages in {result.seconds:.1f} s: {result.output}")

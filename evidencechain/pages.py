@@ -17,12 +17,22 @@ import yaml
 from .assets import PreparedAsset
 from .chain import Completeness, is_filled
 from .model import Asset, Candidate, Manifest, Project
+from .provenance import ProvenanceRecord
+from .verification import summarize_verdicts
 
 KIND_LABELS = {"ml-engineering": "ML engineering", "ai-creative": "AI creative", "other": "Other"}
 SOURCE_LABELS = {"client": "Client work", "side-project": "Side project",
                  "take-home": "Take-home"}
 WORDS_PER_MINUTE = 220
 NOT_DOCUMENTED = '<p class="ec-missing">Not documented by the candidate.</p>'
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What the provenance verdicts were checked against, shown so reviewers can judge them."""
+
+    trust_digest: str = ""
+    trust_anchor_count: int = 0
 
 
 @dataclass
@@ -32,6 +42,8 @@ class ProjectView:
     project: Project
     completeness: Completeness
     assets: dict[str, PreparedAsset] = field(default_factory=dict)
+    provenance: dict[str, ProvenanceRecord] = field(default_factory=dict)
+    receipt: Receipt = field(default_factory=Receipt)
 
     @property
     def manifest(self) -> Manifest:
@@ -93,7 +105,7 @@ def project_page(view: ProjectView) -> str:
         + section("Iterations", _iterations(view))
         + section("Failures and fixes", _failures(m))
         + section("Model card", _model_card(m))
-        + section("Assets", _assets(view))
+        + section("Assets", _assets(view) + _receipt(view))
         + section("Workflow", _workflow(m))
         + section("How to reproduce", _reproduce(m))
         + section("What I learned", prose(cs.learned))
@@ -113,10 +125,14 @@ def _header(view: ProjectView) -> str:
         facts.append(m.role)
     facts.append("{{reading_minutes}} min read")
     meta = " · ".join(f"<span>{h(f)}</span>" for f in facts)
+    provenance = (f'<p class="ec-provenance-summary"><strong>Provenance:</strong> '
+                  f"{h(summarize_verdicts(view.provenance))}</p>\n\n"
+                  if view.provenance else "")
     return (
         f"# {h(m.title)}\n\n"
         f'<p class="ec-impact">{h(m.summary)}</p>\n\n'
         f'<p class="ec-facts">{meta}</p>\n\n'
+        + provenance
         + completeness_block(view.completeness)
     )
 
@@ -235,42 +251,76 @@ def _assets(view: ProjectView) -> str:
     out = []
     finals = [a for a in m.assets if a.role == "final"]
     for final in finals:
-        sources = [view.assets[p] for p in final.derived_from if p in view.assets]
+        sources = [p for p in final.derived_from if p in view.assets]
         if final.path in view.assets:
-            out.append(_raw_beside_final(sources, view.assets[final.path]))
+            out.append(f"### {h(final.caption or final.path)}\n\n<div class=\"ec-compare\">\n"
+                       + "".join(_figure(view, p) for p in sources)
+                       + _figure(view, final.path) + "</div>\n")
     shown = {a.path for a in finals} | {p for a in finals for p in a.derived_from}
-    rest = [view.assets[a.path] for a in m.assets if a.path not in shown and a.path in view.assets]
+    rest = [a.path for a in m.assets if a.path not in shown and a.path in view.assets]
     if rest:
-        out.append("### Other files\n\n" + _figure_grid(rest))
+        out.append("### Other files\n\n<div class=\"ec-grid\">\n"
+                   + "".join(_figure(view, p) for p in rest) + "</div>\n")
     return "\n".join(out)
 
 
-def _raw_beside_final(sources: list[PreparedAsset], final: PreparedAsset) -> str:
-    label = h(final.asset.caption or final.asset.path)
-    return (f"### {label}\n\n<div class=\"ec-compare\">\n"
-            + "".join(_figure(s, "Raw" if s.asset.role == "raw" else s.asset.role.title())
-                      for s in sources)
-            + _figure(final, "Final") + "</div>\n")
-
-
-def _figure_grid(items: list[PreparedAsset]) -> str:
-    return ('<div class="ec-grid">\n'
-            + "".join(_figure(a, a.asset.role.title()) for a in items) + "</div>\n")
-
-
-def _figure(item: PreparedAsset, role_label: str) -> str:
+def _figure(view: ProjectView, path: str) -> str:
+    item = view.assets[path]
     asset = item.asset
     caption = h(asset.caption or asset.path)
+    role = f'<span class="ec-role">{h(asset.role)}</span>'
     link = (f'<a class="ec-original" href="{h(item.original_url)}">original '
             f"({_size(item.size_bytes)})</a>")
+    panel = provenance_panel(view.provenance.get(path))
     if item.display is None:
-        return (f'<figure class="ec-figure ec-file"><figcaption><span class="ec-role">'
-                f"{h(role_label)}</span> <code>{h(asset.path)}</code> {caption} · {link}"
-                "</figcaption></figure>\n")
+        return (f'<figure class="ec-figure ec-file"><figcaption>{role} '
+                f"<code>{h(asset.path)}</code> {caption} · {link}</figcaption>{panel}</figure>\n")
     img = _img(item, asset, item.display.url, item.display.width, item.display.height)
     return (f'<figure class="ec-figure"><a href="{h(item.display.url)}">{img}</a>'
-            f'<figcaption><span class="ec-role">{h(role_label)}</span> {caption} · {link}'
-            "</figcaption></figure>\n")
+            f"<figcaption>{role} {caption} · {link}</figcaption>{panel}</figure>\n")
+
+
+def verdict_badge(record: ProvenanceRecord) -> str:
+    """A small badge with the verdict in plain words."""
+    return (f'<span class="ec-badge ec-verdict ec-v-{h(record.verdict)}">'
+            f"{h(record.verdict_label)}</span>")
+
+
+def provenance_panel(record: ProvenanceRecord | None) -> str:
+    """Verdict badge plus, folded, the detail behind it: signer, AI, agents, ingredients."""
+    if record is None:
+        return ""
+    rows = [("Verdict", h(record.detail))]
+    if record.signer_common_name or record.signer_issuer:
+        rows.append(("Signer", h(" / ".join(x for x in (record.signer_common_name,
+                                                         record.signer_issuer) if x))))
+    if record.has_manifest:
+        rows.append(("AI-generated", "yes" if record.ai_generated else "no"))
+    optional = (("Source type", ", ".join(t.rsplit("/", 1)[-1]
+                                          for t in record.digital_source_types)),
+                ("Models / agents", ", ".join(record.software_agents)),
+                ("Actions", ", ".join(record.actions)),
+                ("Claim generator", record.claim_generator or ""),
+                ("Ingredients", "; ".join(f"{i.title} ({i.relationship})"
+                                          for i in record.ingredients)),
+                ("Failure codes", ", ".join(record.failure_codes)))
+    rows.extend((label, h(value)) for label, value in optional if value)
+    table = "".join(f"<tr><th>{label}</th><td>{value}</td></tr>" for label, value in rows)
+    return (f'<details class="ec-provenance"><summary>{verdict_badge(record)}</summary>'
+            f'<table class="ec-provenance-table">{table}</table></details>')
+
+
+def _receipt(view: ProjectView) -> str:
+    records = list(view.provenance.values())
+    if not records:
+        return ""
+    first = records[0]
+    anchors = (f"{view.receipt.trust_anchor_count} trust anchor(s), set sha256 "
+               f"<code>{h(view.receipt.trust_digest[:16])}…</code>"
+               if view.receipt.trust_anchor_count else "no trust anchors (every signer unknown)")
+    return (f'\n<p class="ec-receipt">Content Credentials checked with {h(first.c2pa_version)} '
+            f"at {h(first.verified_at)} against {anchors}. Download an original and verify it "
+            "yourself: <code>evidencechain verify FILE</code>.</p>\n")
 
 
 def _img(item: PreparedAsset, asset: Asset, url: str, width: int, height: int) -> str:

@@ -381,6 +381,11 @@ def _format_of(path: Path, kind: str) -> str:
     return mime if mime in supported else ""
 
 
+def can_carry_credentials(path: Path) -> bool:
+    """True when the file's format is one c2pa reads credentials from (by its name)."""
+    return bool(_format_of(Path(path), "read"))
+
+
 def _reader_format(path: Path) -> str:
     return _format_of(path, "read")
 

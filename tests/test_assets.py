@@ -7,9 +7,9 @@ import io
 from pathlib import Path
 
 import pytest
-from conftest import make_workspace
 from PIL import Image
 
+from conftest import make_workspace
 from evidencechain.assets import DISPLAY_SIZE, THUMB_SIZE, prepare_project_assets
 from evidencechain.manifest import load_workspace
 

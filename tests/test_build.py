@@ -6,8 +6,9 @@ import hashlib
 import io
 from pathlib import Path
 
-from conftest import make_workspace, run_cli
 from PIL import Image
+
+from conftest import make_workspace, run_cli
 
 
 def _png(color=(10, 120, 200)) -> bytes:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from conftest import REPO_ROOT
-
 from evidencechain.reference import PAGES, render
 from evidencechain.schema import load_schema
 

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageChops, ImageOps, ImageStat, UnidentifiedImageError
 
 from .model import Asset, Project
 from .problems import ERROR, Problem
@@ -161,3 +161,41 @@ def _save_webp(image: Image.Image, display_dir: Path, name: str, size: int) -> R
     target.parent.mkdir(parents=True, exist_ok=True)
     copy.save(target, "WEBP", quality=WEBP_QUALITY, method=4)
     return Rendition(f"{DISPLAY_DIR}/{name}", copy.width, copy.height)
+
+
+# A channel must move by more than this (of 255) for a pixel to count as changed: small
+# enough to catch retouching, large enough to ignore WebP re-encoding noise.
+CHANGE_THRESHOLD = 24
+
+
+@dataclass(frozen=True)
+class Gap:
+    """How far a final asset is from a source it was made from, measured on display copies."""
+
+    changed_share: float  # share of pixels whose colour changed noticeably, 0..1
+    mean_change: float  # mean absolute channel difference, 0..255
+    resized: bool  # the source had another size and was scaled to the final's to compare
+
+    def describe(self) -> str:
+        """The gap in plain words, e.g. "63% of pixels changed (mean change 18 of 255)"."""
+        text = (f"{self.changed_share:.0%} of pixels changed noticeably "
+                f"(mean change {self.mean_change:.0f} of 255)")
+        return text + ("; the raw was scaled to the final's size to compare" if self.resized
+                       else "")
+
+
+def measure_gap(stage: Path, source: PreparedAsset, final: PreparedAsset) -> Gap | None:
+    """Compare two prepared images pixel by pixel; None when either is not an image."""
+    if not (source.display and final.display):
+        return None
+    with Image.open(stage / source.display.url) as a, Image.open(stage / final.display.url) as b:
+        before, after = a.convert("RGB"), b.convert("RGB")
+    resized = before.size != after.size
+    if resized:
+        before = before.resize(after.size, Image.Resampling.BILINEAR)
+    diff = ImageChops.difference(before, after)
+    strongest = ImageChops.lighter(ImageChops.lighter(*diff.split()[:2]), diff.split()[2])
+    changed = strongest.point(lambda v: 255 if v > CHANGE_THRESHOLD else 0).histogram()[255]
+    pixels = after.width * after.height
+    mean = sum(ImageStat.Stat(diff).mean) / 3
+    return Gap(changed / pixels, mean, resized)

@@ -12,9 +12,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .assets import prepare_project_assets
+from .assets import Gap, PreparedAsset, measure_gap, prepare_project_assets
 from .check import CheckResult, check_workspace
 from .errors import BuildError, UsageError, WorkspaceError
+from .model import Project
 from .pages import ProjectView, Receipt
 from .problems import Problem, has_errors
 from .site import run_mkdocs, write_config, write_docs
@@ -92,10 +93,25 @@ def _prepare(checked: CheckResult, stage: Path) -> tuple[list[ProjectView], list
     views, problems = [], []
     receipt = Receipt(checked.trust_digest, checked.trust_anchor_count)
     for c in checked.projects:
-        prepared, found = prepare_project_assets(c.project, stage / "projects" / c.project.slug)
+        project_stage = stage / "projects" / c.project.slug
+        prepared, found = prepare_project_assets(c.project, project_stage)
         problems.extend(found)
-        views.append(ProjectView(c.project, c.completeness, prepared, c.provenance, receipt))
+        views.append(ProjectView(c.project, c.completeness, prepared, c.provenance, receipt,
+                                 gaps=_gaps(c.project, prepared, project_stage)))
     return views, problems
+
+
+def _gaps(project: Project, prepared: dict[str, PreparedAsset],
+          stage: Path) -> dict[tuple[str, str], Gap]:
+    """Raw-to-final distance for every declared (source, final) pair of images."""
+    gaps = {}
+    for asset in project.manifest.assets:
+        for source in asset.derived_from:
+            if source in prepared and asset.path in prepared:
+                gap = measure_gap(stage, prepared[source], prepared[asset.path])
+                if gap:
+                    gaps[(source, asset.path)] = gap
+    return gaps
 
 
 def _move_assets_into(stage: Path, site_dir: Path) -> None:

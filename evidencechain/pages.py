@@ -11,12 +11,13 @@ import html
 import math
 import re
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 
 import yaml
 
-from .assets import PreparedAsset
+from .assets import Gap, PreparedAsset
 from .chain import Completeness, is_filled
-from .model import Asset, Candidate, Manifest, Project
+from .model import Asset, Candidate, Failure, Manifest, Project
 from .provenance import ProvenanceRecord
 from .verification import summarize_verdicts
 
@@ -44,6 +45,7 @@ class ProjectView:
     assets: dict[str, PreparedAsset] = field(default_factory=dict)
     provenance: dict[str, ProvenanceRecord] = field(default_factory=dict)
     receipt: Receipt = field(default_factory=Receipt)
+    gaps: dict[tuple[str, str], Gap] = field(default_factory=dict)  # (source, final) -> gap
 
     @property
     def manifest(self) -> Manifest:
@@ -117,38 +119,58 @@ def project_page(view: ProjectView) -> str:
 
 
 def _header(view: ProjectView) -> str:
+    """Title, then the summary card a reviewer reads in ten seconds, then the work's facts."""
     m = view.manifest
     facts = [KIND_LABELS[m.kind], SOURCE_LABELS[m.source]]
     if m.dates:
         facts.append(f"{m.dates.start} – {m.dates.end or 'ongoing'}")
     if m.role:
         facts.append(m.role)
-    facts.append("{{reading_minutes}} min read")
     meta = " · ".join(f"<span>{h(f)}</span>" for f in facts)
-    provenance = (f'<p class="ec-provenance-summary"><strong>Provenance:</strong> '
-                  f"{h(summarize_verdicts(view.provenance))}</p>\n\n"
-                  if view.provenance else "")
-    return (
-        f"# {h(m.title)}\n\n"
-        f'<p class="ec-impact">{h(m.summary)}</p>\n\n'
-        f'<p class="ec-facts">{meta}</p>\n\n'
-        + provenance
-        + completeness_block(view.completeness)
-    )
+    return (f"# {h(m.title)}\n\n" + summary_card(view)
+            + f'<p class="ec-facts">{meta}</p>\n\n' + _missing_links(view.completeness))
 
 
-def completeness_block(completeness: Completeness) -> str:
-    """The chain's completeness and, folded, what is missing with a hint each."""
-    pct = completeness.percent
+def summary_card(view: ProjectView) -> str:
+    """Impact, targets vs achieved, provenance, completeness, models and reading time."""
+    m = view.manifest
+    c = view.completeness
+    facts = [("Evidence chain", f"{c.percent}% complete "
+                                f"({len(c.links) - len(c.missing)} of {len(c.links)} links)")]
+    if view.provenance:
+        facts.insert(0, ("Provenance", summarize_verdicts(view.provenance)))
+    if m.model_card.models:
+        facts.append(("Models", " · ".join(f"{x.name} ({_licence_type(x.commercial_use)})"
+                                           for x in m.model_card.models)))
+    facts.append(("Reading time", "{{reading_minutes}} min"))
+    rows = "".join(f"<div><dt>{h(k)}</dt><dd>{h(v)}</dd></div>" for k, v in facts)
+    metrics = m.brief.success_metrics if m.brief else []
+    table = ""
+    if metrics:
+        cells = "".join(f"<tr><td>{h(s.name)}</td><td>{h(s.target)}</td>"
+                        f"<td>{h(s.achieved or 'not reported')}</td>"
+                        f"<td>{_met_badge(s.met)}</td></tr>" for s in metrics)
+        table = ('<table class="ec-summary-metrics"><caption>Targets vs achieved</caption>'
+                 "<thead><tr><th>Metric</th><th>Target</th><th>Achieved</th><th>Met</th></tr>"
+                 f"</thead><tbody>{cells}</tbody></table>")
+    return (f'<section class="ec-summary" aria-label="Summary">'
+            f'<p class="ec-impact">{h(m.summary)}</p>'
+            f'<div class="ec-summary-grid">{table}<dl class="ec-summary-facts">{rows}</dl></div>'
+            "</section>\n\n")
+
+
+def _licence_type(commercial: bool | None) -> str:
+    if commercial is None:
+        return "licence terms not stated"
+    return "commercial use" if commercial else "non-commercial"
+
+
+def _missing_links(completeness: Completeness) -> str:
     missing = completeness.missing
-    summary = (f'<p class="ec-completeness" data-percent="{pct}">'
-               f"<strong>Evidence chain {pct}% complete</strong>"
-               f" ({len(completeness.links) - len(missing)} of {len(completeness.links)} links)"
-               "</p>\n\n")
     if not missing:
-        return summary
+        return ""
     items = "\n".join(f"    - **{h(link.label)}**: {h(link.hint)}" for link in missing)
-    return summary + f'??? note "Missing from the chain ({len(missing)})"\n\n{items}\n\n'
+    return f'??? note "Missing from the evidence chain ({len(missing)})"\n\n{items}\n\n'
 
 
 def _brief(m: Manifest) -> str:
@@ -199,6 +221,11 @@ def _met_badge(met: bool | None) -> str:
 
 
 def _iterations(view: ProjectView) -> str:
+    """The timeline: each iteration with its thumbnails, then the failures met in it."""
+    failures_by_iteration: dict[str, list[Failure]] = {}
+    for failure in view.manifest.failures:
+        if failure.iteration:
+            failures_by_iteration.setdefault(failure.iteration, []).append(failure)
     out = []
     for it in view.manifest.iterations:
         title = f"### {h(it.id)}" + (f" · {h(it.date)}" if it.date else "")
@@ -210,8 +237,27 @@ def _iterations(view: ProjectView) -> str:
         if it.tools:
             lines.append("**Tools:** " + ", ".join(h(t) for t in it.tools))
         thumbs = _thumb_strip([view.assets[p] for p in it.assets if p in view.assets])
-        out.append(title + "\n\n" + "\n\n".join(lines) + "\n\n" + thumbs)
-    return "\n".join(out)
+        failures = "".join(_failure_callout(f) for f in failures_by_iteration.get(it.id, []))
+        out.append(title + "\n\n" + "\n\n".join(lines) + "\n\n" + thumbs + failures)
+    return '<div class="ec-timeline" markdown>\n\n' + "\n".join(out) + "\n</div>\n"
+
+
+def _failure_callout(failure: Failure) -> str:
+    """A failure beside the iteration it happened in, paired with its fix."""
+    body = []
+    if failure.symptom:
+        body.append(f"**Symptom:** {failure.symptom.strip()}")
+    body.append(f"**Fix:** {failure.fix.strip()}" if failure.fix else "**Fix:** none recorded")
+    if failure.time_lost:
+        body.append(f"**Time lost:** {h(failure.time_lost)}")
+    text = "\n\n".join(body)
+    indented = "\n".join(f"    {line}" if line else "" for line in text.splitlines())
+    return f'\n!!! failure "Failure: {_attr_text(failure.what_broke)}"\n\n{indented}\n\n'
+
+
+def _attr_text(text: str) -> str:
+    """Text safe inside an admonition title (one line, no double quotes)."""
+    return h(" ".join(text.split()).replace('"', "'"))
 
 
 def _failures(m: Manifest) -> str:
@@ -249,19 +295,38 @@ def _commercial(value: bool | None) -> str:
 def _assets(view: ProjectView) -> str:
     m = view.manifest
     out = []
-    finals = [a for a in m.assets if a.role == "final"]
+    finals = [a for a in m.assets if a.role == "final" and a.path in view.assets]
     for final in finals:
         sources = [p for p in final.derived_from if p in view.assets]
-        if final.path in view.assets:
-            out.append(f"### {h(final.caption or final.path)}\n\n<div class=\"ec-compare\">\n"
-                       + "".join(_figure(view, p) for p in sources)
-                       + _figure(view, final.path) + "</div>\n")
+        name = PurePosixPath(final.path).name
+        out.append(f"### Final: {h(name)}\n\n" + _comparison(view, final.path, sources))
     shown = {a.path for a in finals} | {p for a in finals for p in a.derived_from}
     rest = [a.path for a in m.assets if a.path not in shown and a.path in view.assets]
     if rest:
         out.append("### Other files\n\n<div class=\"ec-grid\">\n"
                    + "".join(_figure(view, p) for p in rest) + "</div>\n")
     return "\n".join(out)
+
+
+def _comparison(view: ProjectView, final: str, sources: list[str]) -> str:
+    """Raw beside final (a slider once the script runs), the gap in words, other sources."""
+    images = [p for p in sources if view.assets[p].is_image]
+    raws = [p for p in images if view.assets[p].asset.role == "raw"]
+    pair_source = (raws or images or [None])[0]
+    if pair_source is None or not view.assets[final].is_image:
+        return ('<div class="ec-grid">\n' + "".join(_figure(view, p) for p in sources)
+                + _figure(view, final) + "</div>\n")
+    out = ('<div class="ec-compare" data-ec-compare>\n' + _figure(view, pair_source)
+           + _figure(view, final) + "</div>\n")
+    gap = view.gaps.get((pair_source, final))
+    if gap:
+        out += (f'<p class="ec-gap"><strong>{h(view.assets[pair_source].asset.role.title())} '
+                f"→ final:</strong> {h(gap.describe())}.</p>\n")
+    others = [p for p in sources if p != pair_source]
+    if others:
+        out += ('<p class="ec-also">Also made from:</p>\n<div class="ec-grid">\n'
+                + "".join(_figure(view, p) for p in others) + "</div>\n")
+    return out
 
 
 def _figure(view: ProjectView, path: str) -> str:
@@ -271,12 +336,12 @@ def _figure(view: ProjectView, path: str) -> str:
     role = f'<span class="ec-role">{h(asset.role)}</span>'
     link = (f'<a class="ec-original" href="{h(item.original_url)}">original '
             f"({_size(item.size_bytes)})</a>")
-    panel = provenance_panel(view.provenance.get(path))
+    panel = provenance_panel(view.provenance.get(path), _ingredient_tree(view, path))
     if item.display is None:
         return (f'<figure class="ec-figure ec-file"><figcaption>{role} '
                 f"<code>{h(asset.path)}</code> {caption} · {link}</figcaption>{panel}</figure>\n")
     img = _img(item, asset, item.display.url, item.display.width, item.display.height)
-    return (f'<figure class="ec-figure"><a href="{h(item.display.url)}">{img}</a>'
+    return (f'<figure class="ec-figure"><a class="ec-zoom" href="{h(item.display.url)}">{img}</a>'
             f"<figcaption>{role} {caption} · {link}</figcaption>{panel}</figure>\n")
 
 
@@ -286,7 +351,7 @@ def verdict_badge(record: ProvenanceRecord) -> str:
             f"{h(record.verdict_label)}</span>")
 
 
-def provenance_panel(record: ProvenanceRecord | None) -> str:
+def provenance_panel(record: ProvenanceRecord | None, ingredient_tree: str = "") -> str:
     """Verdict badge plus, folded, the detail behind it: signer, AI, agents, ingredients."""
     if record is None:
         return ""
@@ -301,13 +366,37 @@ def provenance_panel(record: ProvenanceRecord | None) -> str:
                 ("Models / agents", ", ".join(record.software_agents)),
                 ("Actions", ", ".join(record.actions)),
                 ("Claim generator", record.claim_generator or ""),
-                ("Ingredients", "; ".join(f"{i.title} ({i.relationship})"
-                                          for i in record.ingredients)),
                 ("Failure codes", ", ".join(record.failure_codes)))
     rows.extend((label, h(value)) for label, value in optional if value)
+    if ingredient_tree:
+        rows.append(("Ingredients", ingredient_tree))
     table = "".join(f"<tr><th>{label}</th><td>{value}</td></tr>" for label, value in rows)
     return (f'<details class="ec-provenance"><summary>{verdict_badge(record)}</summary>'
             f'<table class="ec-provenance-table">{table}</table></details>')
+
+
+def _ingredient_tree(view: ProjectView, path: str, depth: int = 0) -> str:
+    """The signed ingredient tree, each ingredient matched to a declared asset where its
+    manifest is that asset's own (with the asset's thumbnail and verdict)."""
+    record = view.provenance.get(path)
+    if record is None or not record.ingredients or depth > 3:
+        return ""
+    by_label = {r.active_manifest: p for p, r in view.provenance.items() if r.active_manifest}
+    items = []
+    for ingredient in record.ingredients:
+        match = by_label.get(ingredient.active_manifest) if ingredient.active_manifest else None
+        text = f"{h(ingredient.title)} <em>({h(ingredient.relationship)})</em>"
+        if match and match in view.assets:
+            item = view.assets[match]
+            thumb = (_img(item, item.asset, item.thumb.url, item.thumb.width, item.thumb.height)
+                     if item.thumb else "")
+            text = (f"{thumb} {text}: declared as <code>{h(match)}</code> "
+                    + verdict_badge(view.provenance[match])
+                    + _ingredient_tree(view, match, depth + 1))
+        elif not ingredient.has_provenance:
+            text += " · no credentials of its own"
+        items.append(f"<li>{text}</li>")
+    return f'<ul class="ec-ingredients">{"".join(items)}</ul>'
 
 
 def _receipt(view: ProjectView) -> str:
@@ -330,7 +419,7 @@ def _img(item: PreparedAsset, asset: Asset, url: str, width: int, height: int) -
 
 
 def _thumb_strip(items: list[PreparedAsset]) -> str:
-    thumbs = [f'<a href="{h(i.display.url)}">'
+    thumbs = [f'<a class="ec-zoom" href="{h(i.display.url)}">'
               + _img(i, i.asset, i.thumb.url, i.thumb.width, i.thumb.height) + "</a>"
               for i in items if i.display and i.thumb]
     return f'<div class="ec-thumbs">{"".join(thumbs)}</div>\n' if thumbs else ""

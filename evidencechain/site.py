@@ -22,6 +22,7 @@ from .schema import data_dir
 
 THEME_DIR_NAME = "material"
 EXTRA_CSS = "assets/stylesheets/evidencechain.css"
+EXTRA_JS = "assets/javascripts/evidencechain.js"
 
 
 def theme_dir() -> Path:
@@ -68,7 +69,9 @@ def write_config(config: WorkspaceConfig, nav: list, docs_dir: Path, site_dir: P
             # Material fetches Google Fonts by default: a failed request offline and a
             # privacy leak for reviewers, so system fonts only.
             "font": False,
-            "features": ["navigation.top", "toc.follow", "search.highlight"],
+            # toc.integrate moves the contents into the left sidebar, so the summary card gets
+            # the width it needs to fit in a 1366x768 first viewport.
+            "features": ["navigation.top", "toc.follow", "toc.integrate", "search.highlight"],
             "palette": [
                 {"media": "(prefers-color-scheme: light)", "scheme": "default",
                  "primary": "indigo", "accent": "indigo",
@@ -79,6 +82,7 @@ def write_config(config: WorkspaceConfig, nav: list, docs_dir: Path, site_dir: P
             ],
         },
         "extra_css": [EXTRA_CSS],
+        "extra_javascript": [EXTRA_JS],
         "plugins": ["search"],
         "markdown_extensions": [
             "admonition", "attr_list", "md_in_html", "tables", "pymdownx.details",

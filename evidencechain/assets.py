@@ -7,16 +7,24 @@ original so anyone can verify it elsewhere. This is the only module that imports
 
 from __future__ import annotations
 
+import re
 import shutil
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from PIL import Image, ImageChops, ImageOps, ImageStat, UnidentifiedImageError
+from PIL import (
+    Image,
+    ImageChops,
+    ImageOps,
+    ImageStat,
+    IptcImagePlugin,
+    UnidentifiedImageError,
+)
 
 from .model import Asset, Project
-from .problems import ERROR, Problem
+from .problems import ERROR, WARNING, Problem
 from .yamlsource import format_path
 
 DISPLAY_SIZE = 1200
@@ -199,3 +207,76 @@ def measure_gap(stage: Path, source: PreparedAsset, final: PreparedAsset) -> Gap
     pixels = after.width * after.height
     mean = sum(ImageStat.Stat(diff).mean) / 3
     return Gap(changed / pixels, mean, resized)
+
+
+# EXIF tags that can identify a person or a place. Originals are published byte-identical
+# (their credentials hash every byte), so the candidate has to be told before publishing.
+_EXIF_GPS = 0x8825
+_EXIF_PERSON_TAGS = {0x013B: "artist", 0x9C9D: "author (XPAuthor)", 0x8298: "copyright"}
+_XMP_CREATOR = re.compile(rb"<dc:creator>.*?<rdf:li[^>]*>([^<]{1,200})</rdf:li>", re.DOTALL)
+_IPTC_BYLINE = (2, 80)
+
+
+def identifying_metadata(path: Path) -> list[str]:
+    """What in an image's embedded metadata could identify a person or place, in words.
+
+    Empty for files Pillow cannot open (they are not images, or are reported elsewhere).
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(path) as image:
+                return _exif_findings(image) + _xmp_findings(image) + _iptc_findings(image)
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        return []
+
+
+def _exif_findings(image: Image.Image) -> list[str]:
+    exif = image.getexif()
+    found = []
+    if exif.get_ifd(_EXIF_GPS) or _EXIF_GPS in exif and exif[_EXIF_GPS]:
+        found.append("GPS position")
+    for tag, label in _EXIF_PERSON_TAGS.items():
+        value = exif.get(tag)
+        if isinstance(value, bytes):
+            value = value.decode("utf-16-le", "ignore").rstrip("\x00")
+        if value and str(value).strip():
+            found.append(f"{label} '{str(value).strip()[:60]}'")
+    return found
+
+
+def _xmp_findings(image: Image.Image) -> list[str]:
+    xmp = image.info.get("xmp") or image.info.get("XML:com.adobe.xmp") or b""
+    if isinstance(xmp, str):
+        xmp = xmp.encode("utf-8", "ignore")
+    return [f"XMP creator '{m.decode('utf-8', 'ignore').strip()[:60]}'"
+            for m in _XMP_CREATOR.findall(xmp)]
+
+
+def _iptc_findings(image: Image.Image) -> list[str]:
+    try:
+        info = IptcImagePlugin.getiptcinfo(image) or {}
+    except (SyntaxError, ValueError, OSError):
+        return []
+    value = info.get(_IPTC_BYLINE)
+    if isinstance(value, list):
+        value = value[0] if value else b""
+    return [f"IPTC by-line '{value.decode('utf-8', 'ignore')[:60]}'"] if value else []
+
+
+def metadata_problems(project: Project) -> list[Problem]:
+    """A warning for each image whose metadata would publish a position or a person's name."""
+    problems = []
+    for index, asset in enumerate(project.manifest.assets):
+        if PurePosixPath(asset.path).suffix.lower() not in IMAGE_SUFFIXES:
+            continue
+        found = identifying_metadata(project.asset_file(asset.path))
+        if found:
+            path = ("assets", index, "path")
+            line, col = project.source.locate(path)
+            problems.append(Problem(
+                project.manifest_file, line, col, WARNING,
+                f"'{asset.path}' is published byte-identical and its metadata holds "
+                f"{', '.join(found)}; remove it before signing if it should stay private",
+                format_path(path)))
+    return problems

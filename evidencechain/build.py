@@ -6,6 +6,8 @@ renamed into place, so a failed or killed build leaves the previous site exactly
 
 from __future__ import annotations
 
+import ctypes
+import os
 import shutil
 import tempfile
 import time
@@ -13,11 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .assets import Gap, PreparedAsset, measure_gap, prepare_project_assets
-from .check import CheckResult, check_workspace
+from .check import CheckResult, ProjectCheck, check_workspace
 from .errors import BuildError, UsageError, WorkspaceError
 from .model import Project
 from .pages import ProjectView, Receipt
 from .problems import Problem, has_errors
+from .reproduce import RECORD_FILE, RecordState
 from .site import run_mkdocs, write_config, write_docs
 
 # A built site carries this file, so a rebuild knows the folder is ours to replace.
@@ -56,6 +59,7 @@ def build_site(workspace_dir: Path, output: Path | None = None, *, force: bool =
     check_output_dir(output, workspace.root, force=force)
 
     output.parent.mkdir(parents=True, exist_ok=True)
+    _remove_leftovers(output)
     scratch = Path(tempfile.mkdtemp(prefix=f".{output.name}.build-", dir=output.parent))
     try:
         views, asset_problems = _prepare(checked, scratch / "stage")
@@ -72,6 +76,19 @@ def build_site(workspace_dir: Path, output: Path | None = None, *, force: bool =
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return BuildResult(output, len(views) + 2, time.perf_counter() - started, problems)
+
+
+def _remove_leftovers(output: Path) -> None:
+    """Scratch folders of builds that were killed before they could clean up after themselves.
+
+    Only folders named the way this module names them, beside this output, are removed.
+    """
+    olds = sorted(output.parent.glob(f".{output.name}.old-*"))
+    if olds and not output.exists():
+        olds.pop().rename(output)  # killed between the two renames: restore the last site
+    for leftover in olds + list(output.parent.glob(f".{output.name}.build-*")):
+        if leftover.is_dir() and not leftover.is_symlink():
+            shutil.rmtree(leftover, ignore_errors=True)
 
 
 def check_output_dir(output: Path, root: Path, *, force: bool) -> None:
@@ -97,8 +114,25 @@ def _prepare(checked: CheckResult, stage: Path) -> tuple[list[ProjectView], list
         prepared, found = prepare_project_assets(c.project, project_stage)
         problems.extend(found)
         views.append(ProjectView(c.project, c.completeness, prepared, c.provenance, receipt,
-                                 gaps=_gaps(c.project, prepared, project_stage)))
+                                 gaps=_gaps(c.project, prepared, project_stage),
+                                 history=c.history, audit=c.audit,
+                                 reproduction=_publish_reproduction(c, project_stage)))
     return views, problems
+
+
+def _publish_reproduction(checked: ProjectCheck, stage: Path) -> RecordState | None:
+    """Stage the reproduction record and its log beside the page, byte for byte.
+
+    Without an intact log the record is still shown, marked so, but nothing is published:
+    a reviewer must never download a log that is not the one the record hashes.
+    """
+    state = checked.reproduction
+    if state is None or not state.log_ok:
+        return state
+    stage.mkdir(parents=True, exist_ok=True)
+    for name in (state.record.log_file, RECORD_FILE):
+        shutil.copyfile(checked.project.folder / name, stage / name)
+    return state
 
 
 def _gaps(project: Project, prepared: dict[str, PreparedAsset],
@@ -128,10 +162,15 @@ def _move_assets_into(stage: Path, site_dir: Path) -> None:
 
 
 def _swap_into_place(new_site: Path, output: Path) -> None:
-    """Replace `output` by `new_site` with renames, so no reader sees half a site."""
+    """Replace `output` by `new_site` so that no reader, and no kill, ever sees half a site."""
     if not output.exists():
         new_site.rename(output)
         return
+    if _exchange(new_site, output):
+        shutil.rmtree(new_site, ignore_errors=True)  # now holds the previous site
+        return
+    # No atomic exchange here: two renames, and a kill between them is undone by the next
+    # build (see _remove_leftovers), which puts the previous site back.
     old = output.with_name(f".{output.name}.old-{time.time_ns()}")
     output.rename(old)
     try:
@@ -140,3 +179,13 @@ def _swap_into_place(new_site: Path, output: Path) -> None:
         old.rename(output)
         raise
     shutil.rmtree(old, ignore_errors=True)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one atomic step (Linux renameat2 RENAME_EXCHANGE); False if unsupported."""
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (AttributeError, OSError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    return renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0

@@ -8,7 +8,7 @@ reviewer cannot score a placeholder.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from .model import Manifest
@@ -149,9 +149,69 @@ RULES: tuple[_Rule, ...] = (
 )
 
 
-def assess(manifest: Manifest) -> Completeness:
-    """Which links of the evidence chain `manifest` holds."""
-    return Completeness(tuple(
-        ChainLink(rule.key, rule.label, rule.test(manifest), rule.hint)
-        for rule in RULES if rule.applies(manifest)
-    ))
+@dataclass(frozen=True)
+class Observed:
+    """What the code audit (audit.py) found for one audited link, and the detail why."""
+
+    found: bool
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class _AuditedLink:
+    key: str
+    label: str
+    hint: str
+    applies: Callable[[Manifest], bool]
+
+
+def _has_repo_path(m: Manifest) -> bool:
+    return bool(m.repo and m.repo.path)
+
+
+def _is_ml(m: Manifest) -> bool:
+    return m.kind == "ml-engineering"
+
+
+# What a reviewer checks in the first five minutes. The code audit observes these (in the
+# repository at repo.path, or for ML projects in the manifest), so they join the chain only
+# when `assess` is given the audit's observations, as `check` and `build` do.
+AUDITED_LINKS: tuple[_AuditedLink, ...] = (
+    _AuditedLink("pinned_deps", "Dependencies pinned",
+                 "pin exact versions with == in requirements files, or commit a lock file "
+                 "such as uv.lock, poetry.lock or Pipfile.lock", _has_repo_path),
+    _AuditedLink("run_script", "Run script or container recipe",
+                 "add run.sh, a Makefile target, a Dockerfile or a compose file",
+                 _has_repo_path),
+    _AuditedLink("readme_steps", "README with reproduction steps",
+                 "add a README with a 'Reproduce' or 'Usage' section giving the commands",
+                 _has_repo_path),
+    _AuditedLink("tests", "Tests in the repository",
+                 "add tests: test_*.py files or a tests/ folder", _has_repo_path),
+    _AuditedLink("tradeoff_memo", "Trade-off memo naming two failure modes",
+                 "write memo.md or case_study.tradeoffs naming at least two ways it fails",
+                 _has_repo_path),
+    _AuditedLink("monitoring", "Monitoring plan",
+                 "add monitoring: data_drift, label_distribution, latency_slo, cost_anomaly "
+                 "and rollback", _is_ml),
+    _AuditedLink("model_card_use", "Model card: intended use and limitations",
+                 "fill model_card.intended_use and model_card.limitations", _is_ml),
+)
+
+
+def assess(manifest: Manifest, observed: Mapping[str, Observed] | None = None) -> Completeness:
+    """Which links of the evidence chain `manifest` holds.
+
+    `observed` holds the code audit's findings by link key; without it the audited links
+    are left out, because nothing was looked at.
+    """
+    links = [ChainLink(rule.key, rule.label, rule.test(manifest), rule.hint)
+             for rule in RULES if rule.applies(manifest)]
+    if observed is not None:
+        for link in AUDITED_LINKS:
+            if not link.applies(manifest):
+                continue
+            seen = observed.get(link.key, Observed(False, "not audited"))
+            hint = f"{seen.detail}; {link.hint}" if seen.detail and not seen.found else link.hint
+            links.append(ChainLink(link.key, link.label, seen.found, hint))
+    return Completeness(tuple(links))

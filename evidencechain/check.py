@@ -9,11 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .assets import metadata_problems
+from .audit import CodeAudit, audit_project
 from .chain import Completeness, assess
+from .crosscheck import cross_check
 from .errors import ProvenanceError
+from .history import ProjectHistory, project_history
 from .manifest import load_workspace
 from .model import Project, Workspace
 from .problems import ERROR, WARNING, Problem
+from .reproduce import RecordState, read_record
 from .verification import Records, verify_project, workspace_trust
 
 
@@ -24,6 +29,9 @@ class ProjectCheck:
     project: Project
     completeness: Completeness
     provenance: Records = field(default_factory=dict)
+    history: ProjectHistory | None = None  # None: no git repository to read
+    audit: CodeAudit | None = None
+    reproduction: RecordState | None = None  # None: never reproduced (or unreadable)
 
 
 @dataclass
@@ -51,8 +59,12 @@ def check_workspace(path: Path, *, strict_provenance: bool = False,
     loaded = load_workspace(path)
     problems = list(loaded.problems)
     workspace = loaded.workspace
-    projects = [ProjectCheck(p, assess(p.manifest)) for p in
-                (workspace.projects if workspace else [])]
+    projects = [_audited(p) for p in (workspace.projects if workspace else [])]
+    for checked in projects:
+        problems.extend(metadata_problems(checked.project))
+    if workspace is not None:
+        _read_histories(workspace, projects, problems)
+        _read_reproductions(workspace, projects, problems)
     result = CheckResult(workspace, projects, problems)
     if workspace is None or not verify or any(p.level == ERROR for p in problems):
         return result
@@ -69,5 +81,31 @@ def check_workspace(path: Path, *, strict_provenance: bool = False,
         verified = verify_project(checked.project, trust, strict=strict_provenance)
         checked.provenance = verified.records
         problems.extend(verified.problems)
+        problems.extend(cross_check(checked.project, verified.records))
     problems.sort()
     return result
+
+
+def _read_histories(workspace: Workspace, projects: list[ProjectCheck],
+                    problems: list[Problem]) -> None:
+    """Each project's git history, and errors for the commits its manifest names but lacks."""
+    identities = workspace.config.candidate.git_identities
+    for checked in projects:
+        checked.history, found = project_history(checked.project, workspace.root, identities)
+        problems.extend(found)
+    problems.sort()
+
+
+def _audited(project: Project) -> ProjectCheck:
+    """The static code audit, whose findings join the chain's completeness."""
+    audit = audit_project(project)
+    return ProjectCheck(project, assess(project.manifest, audit.observed()), audit=audit)
+
+
+def _read_reproductions(workspace: Workspace, projects: list[ProjectCheck],
+                        problems: list[Problem]) -> None:
+    """Each project's reproduction record; a corrupt or stale one is a located warning."""
+    for checked in projects:
+        checked.reproduction, found = read_record(checked.project, workspace.root)
+        problems.extend(found)
+    problems.sort()

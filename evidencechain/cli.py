@@ -99,7 +99,7 @@ def _check_json(result: CheckResult) -> dict[str, Any]:
 
 
 def _print_check_text(result: CheckResult) -> None:
-    from .verification import summarize_verdicts
+    from .crosscheck import summarize
 
     for problem in result.problems:
         click.echo(problem.format())
@@ -110,7 +110,7 @@ def _print_check_text(result: CheckResult) -> None:
         width = max(len(c.project.slug) for c in result.projects)
         for c in result.projects:
             click.echo(f"  {c.project.slug:<{width}}  {c.completeness.percent:>3}%"
-                       + (f"  provenance: {summarize_verdicts(c.provenance)}"
+                       + (f"  provenance: {summarize(c.provenance.values()).text}"
                           if c.provenance else ""))
             for link in c.completeness.missing:
                 click.echo(f"  {'':<{width}}    missing: {link.label} ({link.hint})")
@@ -140,6 +140,22 @@ def build(workspace: Path, output: Path | None, force: bool, strict_provenance: 
         click.echo(problem.format(), err=True)
     click.echo(f"Built {result.pages} pages in {result.seconds:.1f} s: {result.output}")
     click.echo(f"Open {result.output / 'index.html'}")
+
+
+from .cli_provenance import sign, verify  # noqa: E402  (registered last: it imports cli lazily)
+
+main.add_command(verify)
+main.add_command(sign)
+
+from .cli_reproduce import reproduce  # noqa: E402  (same: imports cli lazily)
+
+main.add_command(reproduce)
+
+from .cli_publish import deploy, init, serve  # noqa: E402  (same: imports cli lazily)
+
+main.add_command(init)
+main.add_command(serve)
+main.add_command(deploy)
 
 
 if __name__ == "__main__":  # pragma: no cover

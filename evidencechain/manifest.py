@@ -8,6 +8,7 @@ references between parts of a manifest that do not resolve.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -20,6 +21,8 @@ from .yamlsource import JsonPath, YamlDocument, YamlLoadError, format_path, load
 CONFIG_FILE = "evidencechain.yml"
 PROJECTS_DIR = "projects"
 MANIFEST_FILE = "evidence.yml"
+# A folder name becomes the page's URL unless the manifest sets `slug`.
+_SAFE_FOLDER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
 @dataclass
@@ -86,6 +89,11 @@ def _load_projects(root: Path, problems: list[Problem]) -> list[Project]:
         if doc is None:
             continue
         manifest = from_data(Manifest, doc.data)
+        if not manifest.slug and not _SAFE_FOLDER.match(folder.name):
+            problems.append(Problem(rel, 1, 1, ERROR,
+                                    f"project folder name {folder.name!r} cannot be used in a "
+                                    "URL; rename the folder or set 'slug'", "$"))
+            continue
         project = Project(manifest.slug or folder.name, folder, rel, manifest, doc)
         problems.extend(_check_project_refs(root, project))
         projects.append(project)

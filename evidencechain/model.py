@@ -65,6 +65,7 @@ class Iteration:
     outcome: str | None = None
     assets: list[str] = field(default_factory=list)
     tools: list[str] = field(default_factory=list)
+    commit: str | None = None
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,17 @@ class ExpectedResult:
 class Reproduce:
     commands: list[str] = field(default_factory=list)
     environment: str | None = None
+    result_file: str | None = None
     expected: dict[str, ExpectedResult] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Monitoring:
+    data_drift: str | None = None
+    label_distribution: str | None = None
+    latency_slo: str | None = None
+    cost_anomaly: str | None = None
+    rollback: str | None = None
 
 
 @dataclass(frozen=True)
@@ -162,6 +173,7 @@ class Manifest:
     workflow: list[WorkflowStep] = field(default_factory=list)
     repo: Repo | None = None
     reproduce: Reproduce | None = None
+    monitoring: Monitoring = field(default_factory=Monitoring)
     links: Links = field(default_factory=Links)
 
 
@@ -178,6 +190,7 @@ class Candidate:
     vision: str | None = None
     location: str | None = None
     links: list[CandidateLink] = field(default_factory=list)
+    git_identities: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,14 @@ from pathlib import PurePosixPath
 import yaml
 
 from .assets import Gap, PreparedAsset
+from .audit import CodeAudit
 from .chain import Completeness, is_filled
+from .crosscheck import summarize
+from .history import Commit, ProjectHistory
 from .model import Asset, Candidate, Failure, Manifest, Project
-from .provenance import ProvenanceRecord
-from .verification import summarize_verdicts
+from .provenance import VERIFIED, ProvenanceRecord
+from .reproduce import REPRODUCED, RecordState
+from .sanitize import render, render_inline
 
 KIND_LABELS = {"ml-engineering": "ML engineering", "ai-creative": "AI creative", "other": "Other"}
 SOURCE_LABELS = {"client": "Client work", "side-project": "Side project",
@@ -46,6 +50,9 @@ class ProjectView:
     provenance: dict[str, ProvenanceRecord] = field(default_factory=dict)
     receipt: Receipt = field(default_factory=Receipt)
     gaps: dict[tuple[str, str], Gap] = field(default_factory=dict)  # (source, final) -> gap
+    history: ProjectHistory | None = None  # None: no git repository, no history section
+    audit: CodeAudit | None = None  # the static code audit, shown under How to reproduce
+    reproduction: RecordState | None = None  # the last `evidencechain reproduce` run
 
     @property
     def manifest(self) -> Manifest:
@@ -61,6 +68,15 @@ class ProjectView:
 def h(text: object) -> str:
     """HTML-escape a short value for use inside tags or attributes."""
     return html.escape(str(text), quote=True)
+
+
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!])")
+
+
+def md_text(text: object) -> str:
+    """A short value for a Markdown heading: HTML-escaped and with Markdown syntax escaped,
+    so `[x](javascript:...)` in a title stays text instead of becoming a link."""
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", h(" ".join(str(text).split())))
 
 
 def front_matter(**meta: object) -> str:
@@ -79,8 +95,13 @@ def section(title: str, body: str) -> str:
 
 
 def prose(text: str | None) -> str:
-    """Candidate Markdown, or nothing when the field is empty or a placeholder."""
-    return text.strip() + "\n" if is_filled(text) else ""
+    """Candidate Markdown as sanitized HTML, or nothing when empty or a placeholder."""
+    return f'<div class="ec-prose">\n{render(text)}\n</div>\n' if is_filled(text) else ""
+
+
+def inline(text: str) -> str:
+    """One short candidate value (a constraint, an alternative) as sanitized inline HTML."""
+    return render_inline(text)
 
 
 def reading_minutes(markdown: str) -> int:
@@ -105,11 +126,12 @@ def project_page(view: ProjectView) -> str:
         + section("Evaluation", prose(cs.evaluation) + _metrics_table(m))
         + section("Trade-offs", prose(cs.tradeoffs))
         + section("Iterations", _iterations(view))
+        + _history(view)
         + section("Failures and fixes", _failures(m))
         + section("Model card", _model_card(m))
         + section("Assets", _assets(view) + _receipt(view))
         + section("Workflow", _workflow(m))
-        + section("How to reproduce", _reproduce(m))
+        + section("How to reproduce", _reproduce(view))
         + section("What I learned", prose(cs.learned))
         + _links(m)
     )
@@ -127,7 +149,7 @@ def _header(view: ProjectView) -> str:
     if m.role:
         facts.append(m.role)
     meta = " · ".join(f"<span>{h(f)}</span>" for f in facts)
-    return (f"# {h(m.title)}\n\n" + summary_card(view)
+    return (f"# {md_text(m.title)}\n\n" + summary_card(view)
             + f'<p class="ec-facts">{meta}</p>\n\n' + _missing_links(view.completeness))
 
 
@@ -138,7 +160,7 @@ def summary_card(view: ProjectView) -> str:
     facts = [("Evidence chain", f"{c.percent}% complete "
                                 f"({len(c.links) - len(c.missing)} of {len(c.links)} links)")]
     if view.provenance:
-        facts.insert(0, ("Provenance", summarize_verdicts(view.provenance)))
+        facts.insert(0, ("Provenance", summarize(view.provenance.values()).text))
     if m.model_card.models:
         facts.append(("Models", " · ".join(f"{x.name} ({_licence_type(x.commercial_use)})"
                                            for x in m.model_card.models)))
@@ -176,22 +198,24 @@ def _missing_links(completeness: Completeness) -> str:
 def _brief(m: Manifest) -> str:
     if not m.brief:
         return section("The brief", "")
-    quoted = "\n".join(f"> {line}" if line else ">" for line in m.brief.text.strip().splitlines())
-    parts = [quoted + "\n"]
+    parts = [f"<blockquote>\n{render(m.brief.text)}\n</blockquote>\n"]
     if m.brief.constraints:
-        parts.append("**Constraints**\n\n" + "\n".join(f"- {c}" for c in m.brief.constraints))
+        parts.append("<p><strong>Constraints</strong></p>\n<ul>"
+                     + "".join(f"<li>{inline(c)}</li>" for c in m.brief.constraints) + "</ul>\n")
     if m.brief.success_metrics:
-        parts.append("**Success metrics**\n\n" + "\n".join(
-            f"- {s.name}: target {s.target}" for s in m.brief.success_metrics))
+        parts.append("<p><strong>Success metrics</strong></p>\n<ul>" + "".join(
+            f"<li>{h(s.name)}: target {h(s.target)}</li>" for s in m.brief.success_metrics)
+            + "</ul>\n")
     return section("The brief", "\n\n".join(parts))
 
 
 def _decisions(m: Manifest) -> str:
     out = []
     for d in m.case_study.decisions:
-        text = f"### {h(d.decision)}\n\n{d.rationale.strip()}\n"
+        text = f"### {md_text(d.decision)}\n\n{prose(d.rationale)}"
         if d.alternatives:
-            text += "\n*Alternatives considered:* " + "; ".join(d.alternatives) + "\n"
+            text += ("\n<p><em>Alternatives considered:</em> "
+                     + "; ".join(inline(a) for a in d.alternatives) + "</p>\n")
         out.append(text)
     return "\n".join(out)
 
@@ -228,31 +252,78 @@ def _iterations(view: ProjectView) -> str:
             failures_by_iteration.setdefault(failure.iteration, []).append(failure)
     out = []
     for it in view.manifest.iterations:
-        title = f"### {h(it.id)}" + (f" · {h(it.date)}" if it.date else "")
-        lines = [f"**What changed:** {it.change.strip()}"]
-        if it.why:
-            lines.append(f"**Why:** {it.why.strip()}")
-        if it.outcome:
-            lines.append(f"**Outcome:** {it.outcome.strip()}")
+        title = f"### {md_text(it.id)}" + (f" · {md_text(it.date)}" if it.date else "")
+        fields = [("What changed", it.change), ("Why", it.why), ("Outcome", it.outcome)]
         if it.tools:
-            lines.append("**Tools:** " + ", ".join(h(t) for t in it.tools))
+            fields.append(("Tools", ", ".join(it.tools)))
         thumbs = _thumb_strip([view.assets[p] for p in it.assets if p in view.assets])
         failures = "".join(_failure_callout(f) for f in failures_by_iteration.get(it.id, []))
-        out.append(title + "\n\n" + "\n\n".join(lines) + "\n\n" + thumbs + failures)
+        out.append(title + "\n\n" + _fields(fields) + thumbs + failures)
     return '<div class="ec-timeline" markdown>\n\n' + "\n".join(out) + "\n</div>\n"
 
 
+def _history(view: ProjectView) -> str:
+    """The "Process history" section, from git: how the work was committed, and by whom.
+
+    Absent without a repository. Emails are matched to the candidate but never shown.
+    """
+    hist = view.history
+    if hist is None:
+        return ""
+    if not hist.commits or hist.first is None or hist.last is None:
+        return section("Process history", f"<p>No commit in {h(hist.repository)} touches "
+                                          "this project's files yet.</p>\n")
+
+    def commit_link(commit: Commit) -> str:
+        url = hist.commit_url(commit.sha)
+        code = f"<code>{h(commit.short)}</code>"
+        return f'<a href="{h(url)}">{code}</a>' if url else code
+
+    touched = f" touching {', '.join(f'<code>{h(s)}</code>' for s in hist.scope)}" \
+        if hist.scope else ""
+    whole = f" ({hist.repository_commits} in the whole repository)" if hist.scope else ""
+    parts = [f'<p class="ec-history-summary">{hist.commits} commit(s){touched} on '
+             f"{hist.active_days} active day(s), from {h(hist.first.date)} to "
+             f"{h(hist.last.date)}, read from {h(hist.repository)}{whole}.</p>"]
+    if hist.shallow or hist.truncated:
+        why = ("the repository is a shallow clone" if hist.shallow
+               else f"only the newest {hist.commits} commits were read")
+        parts.append(f'<p class="ec-history-partial"><strong>History is partial:</strong> '
+                     f"{why}, so earlier commits are not counted.</p>")
+    others = [a for a in hist.authors if not a.is_candidate]
+    listed = ", ".join(f"{h(a.name)} ({a.commits} commit(s), {a.lines} line(s))"
+                       for a in others[:5]) + (f" and {len(others) - 5} more" if len(others) > 5
+                                               else "")
+    if hist.identities_configured:
+        lines_share = (f"{100 * hist.candidate_lines // hist.total_lines}%"
+                       if hist.total_lines else "no line changes")
+        parts.append(f'<p class="ec-authorship"><strong>Authorship:</strong> the candidate made '
+                     f"{hist.candidate_commits} of {hist.commits} commits "
+                     f"({100 * hist.candidate_commits // hist.commits}%) and "
+                     f"{hist.candidate_lines} of {hist.total_lines} changed lines "
+                     f"({lines_share})" + (f"; others: {listed}" if others else "") + ".</p>")
+    else:
+        parts.append(f'<p class="ec-authorship"><strong>Authors:</strong> {listed}. The '
+                     "candidate has not named their git identities, so no share is "
+                     "attributed.</p>")
+    rows = [[h(e.commit.date), h(" · ".join(e.labels)), commit_link(e.commit),
+             h(e.commit.subject)] for e in hist.timeline()]
+    parts.append(_table(["Date", "Milestone", "Commit", "Message"], rows, "ec-history"))
+    return section("Process history", "\n\n".join(parts))
+
 def _failure_callout(failure: Failure) -> str:
     """A failure beside the iteration it happened in, paired with its fix."""
-    body = []
-    if failure.symptom:
-        body.append(f"**Symptom:** {failure.symptom.strip()}")
-    body.append(f"**Fix:** {failure.fix.strip()}" if failure.fix else "**Fix:** none recorded")
-    if failure.time_lost:
-        body.append(f"**Time lost:** {h(failure.time_lost)}")
-    text = "\n\n".join(body)
-    indented = "\n".join(f"    {line}" if line else "" for line in text.splitlines())
-    return f'\n!!! failure "Failure: {_attr_text(failure.what_broke)}"\n\n{indented}\n\n'
+    fields = [("Symptom", failure.symptom), ("Fix", failure.fix or "none recorded"),
+              ("Time lost", failure.time_lost)]
+    return (f'\n<div class="admonition failure"><p class="admonition-title">Failure: '
+            f"{_attr_text(failure.what_broke)}</p>\n{_fields(fields)}</div>\n\n")
+
+
+def _fields(fields: list[tuple[str, str | None]]) -> str:
+    """Labelled candidate values as a definition list; empty ones left out."""
+    rows = "".join(f"<dt>{h(label)}</dt><dd>{render(value)}</dd>"
+                   for label, value in fields if value and value.strip())
+    return f'<dl class="ec-fields">{rows}</dl>\n\n'
 
 
 def _attr_text(text: str) -> str:
@@ -282,7 +353,7 @@ def _model_card(m: Manifest) -> str:
                          ("Limitations", card.limitations), ("Risks", card.risks),
                          ("Metrics", card.metrics)):
         if is_filled(value):
-            parts.append(f"**{label}**\n\n{value.strip()}\n")
+            parts.append(f"<p><strong>{label}</strong></p>\n{prose(value)}")
     return "\n".join(parts)
 
 
@@ -299,7 +370,7 @@ def _assets(view: ProjectView) -> str:
     for final in finals:
         sources = [p for p in final.derived_from if p in view.assets]
         name = PurePosixPath(final.path).name
-        out.append(f"### Final: {h(name)}\n\n" + _comparison(view, final.path, sources))
+        out.append(f"### Final: {md_text(name)}\n\n" + _comparison(view, final.path, sources))
     shown = {a.path for a in finals} | {p for a in finals for p in a.derived_from}
     rest = [a.path for a in m.assets if a.path not in shown and a.path in view.assets]
     if rest:
@@ -334,7 +405,8 @@ def _figure(view: ProjectView, path: str) -> str:
     asset = item.asset
     caption = h(asset.caption or asset.path)
     role = f'<span class="ec-role">{h(asset.role)}</span>'
-    link = (f'<a class="ec-original" href="{h(item.original_url)}">original '
+    # `download`: an original (an SVG with a script, say) is saved, never opened as a page.
+    link = (f'<a class="ec-original" href="{h(item.original_url)}" download>original '
             f"({_size(item.size_bytes)})</a>")
     panel = provenance_panel(view.provenance.get(path), _ingredient_tree(view, path))
     if item.display is None:
@@ -440,25 +512,89 @@ def _workflow(m: Manifest) -> str:
     return _table(["Tool", "Stage", "Purpose"], rows, "ec-workflow")
 
 
-def _reproduce(m: Manifest) -> str:
+def _reproduce(view: ProjectView) -> str:
+    """Where the code is, the last reproduction's badge, the commands, claims and audit."""
+    m = view.manifest
     parts = []
     if m.repo:
         if m.repo.url:
             parts.append(f'Code: <a href="{h(m.repo.url)}">{h(m.repo.url)}</a>'
                          + (f" at commit `{m.repo.commit}`" if m.repo.commit else ""))
         elif m.repo.path:
-            parts.append(f"Code: `{m.repo.path}` in the candidate's workspace"
+            parts.append(f"Code: <code>{h(m.repo.path)}</code> in the candidate's workspace"
                          + (f" at commit `{m.repo.commit}`" if m.repo.commit else ""))
+    if view.reproduction:
+        parts.append(reproduction_badge(view.reproduction))
     r = m.reproduce
     if r and r.commands:
-        parts.append("```sh\n" + "\n".join(r.commands) + "\n```")
+        # Escaped HTML, not a Markdown fence: a command holding ``` must not end the block.
+        commands = "\n".join(r.commands)
+        parts.append(f'<div class="highlight"><pre><code>{h(commands)}</code></pre></div>')
     if r and is_filled(r.environment):
-        parts.append(f"**Environment:** {r.environment.strip()}")
+        parts.append(f"<p><strong>Environment</strong></p>\n{prose(r.environment)}")
     if r and r.expected:
-        rows = [[h(name), h(f"{e.value:g}"), h(f"± {e.tolerance:g}" if e.tolerance else "exact")]
-                for name, e in r.expected.items()]
-        parts.append(_table(["Metric", "Claimed", "Tolerance"], rows, "ec-expected"))
+        parts.append(_claims_table(view))
+    if view.audit and view.audit.findings:
+        parts.append(audit_checklist(view.audit))
     return "\n\n".join(parts)
+
+
+def reproduction_badge(state: RecordState) -> str:
+    """The badge a reviewer trusts or not: outcome, time, date, log one click away."""
+    record = state.record
+    css = ("ec-ok" if record.ok else
+           "ec-unknown" if record.status == "passed" and record.reproduced else "ec-bad")
+    badge = f'<span class="ec-badge {css}">{h(record.headline())}</span>'
+    if state.stale:
+        badge += ' <span class="ec-badge ec-unknown">stale</span>'
+    if state.log_ok:
+        links = (f' · <a href="{h(record.log_file)}">log</a>'
+                 ' · <a href="reproduction.json">record</a>')
+    else:
+        links = ' · <span class="ec-badge ec-bad">log missing or altered</span>'
+    detail = (f"Run by <code>evidencechain reproduce</code> on {h(record.source.path)} at "
+              f"{h(record.source.describe())}, Python {h(record.tools.get('python', '?'))}, "
+              f"evidencechain {h(record.tools.get('evidencechain', '?'))}. "
+              f"Isolation: {h(record.isolation.describe())}.")
+    stale = (f'<p class="ec-stale">Stale: {h("; ".join(state.stale_reasons))}. The result '
+             "may no longer hold for the code or claims shown here.</p>"
+             if state.stale else "")
+    return (f'<div class="ec-reproduction"><p>{badge}{links}</p>'
+            f'<p class="ec-reproduction-detail">{detail}</p>{stale}</div>')
+
+
+def _claims_table(view: ProjectView) -> str:
+    expected = view.manifest.reproduce.expected
+    results = {x.name: x for x in view.reproduction.record.metrics} if view.reproduction else {}
+    rows = []
+    for name, e in expected.items():
+        row = [h(name), h(f"{e.value:g}"), h(f"± {e.tolerance:g}" if e.tolerance else "exact")]
+        if view.reproduction:
+            got = results.get(name)
+            value = "" if got is None or got.value is None else f"{got.value:g}"
+            row += [h(value), _outcome_badge(got.outcome if got else "not run")]
+        rows.append(row)
+    headers = ["Metric", "Claimed", "Tolerance"]
+    if view.reproduction:
+        headers += ["Reproduced", "Outcome"]
+    return _table(headers, rows, "ec-expected")
+
+
+def _outcome_badge(outcome: str) -> str:
+    css = "ec-ok" if outcome == REPRODUCED else "ec-bad"
+    return f'<span class="ec-badge {css}">{h(outcome)}</span>'
+
+
+def audit_checklist(audit: CodeAudit) -> str:
+    """What a reviewer checks in the first five minutes, found or missing, with the file."""
+    items = "".join(
+        f'<li class="{"ec-found" if f.found else "ec-absent"}">'
+        f'<span class="ec-badge {"ec-ok" if f.found else "ec-bad"}">'
+        f'{"found" if f.found else "missing"}</span> <strong>{h(f.label)}</strong>: '
+        f"{h(f.evidence)}</li>" for f in audit.findings)
+    where = f" of <code>{h(audit.repo)}</code>" if audit.repo else ""
+    return (f'<div class="ec-audit"><p><strong>Static audit</strong>{where} (files read by '
+            f"<code>evidencechain check</code>, nothing run)</p><ul>{items}</ul></div>")
 
 
 def _links(m: Manifest) -> str:
@@ -467,7 +603,8 @@ def _links(m: Manifest) -> str:
                                              ("Write-up", m.links.writeup)) if url]
     if not links:
         return ""
-    return "## Links\n\n" + "\n".join(f"- [{label}]({url})" for label, url in links) + "\n"
+    items = "".join(f'<li><a href="{h(url)}">{label}</a></li>' for label, url in links)
+    return f"## Links\n\n<ul>{items}</ul>\n"
 
 
 # --- index and vision -----------------------------------------------------------------------
@@ -477,7 +614,7 @@ def index_page(candidate: Candidate, views: list[ProjectView], title: str) -> st
     links = " · ".join(f'<a href="{h(link.url)}">{h(link.label)}</a>' for link in candidate.links)
     cards = "".join(_card(v) for v in views)
     return (front_matter(title=title, description=candidate.headline)
-            + f"# {h(candidate.name)}\n\n"
+            + f"# {md_text(candidate.name)}\n\n"
             + f'<p class="ec-headline">{h(candidate.headline)}</p>\n\n'
             + (f'<p class="ec-links">{links}</p>\n\n' if links else "")
             + ("[Read my vision](vision.md)\n\n" if is_filled(candidate.vision) else "")
@@ -491,13 +628,22 @@ def _card(view: ProjectView) -> str:
     if cover and cover.thumb:
         image = _img(cover, cover.asset, f"projects/{view.project.slug}/{cover.thumb.url}",
                      cover.thumb.width, cover.thumb.height)
-    return (f'<a class="ec-card" href="projects/{h(view.project.slug)}/">{image}'
+    return (f'<a class="ec-card" href="projects/{h(view.project.slug)}/index.html">{image}'
             f'<span class="ec-card-body"><span class="ec-card-title">{h(m.title)}</span>'
             f'<span class="ec-card-summary">{h(m.summary)}</span>'
             f'<span class="ec-card-badges"><span class="ec-badge">{h(KIND_LABELS[m.kind])}</span>'
             f'<span class="ec-badge">{h(SOURCE_LABELS[m.source])}</span>'
             f'<span class="ec-badge ec-chain">{view.completeness.percent}% complete</span>'
-            "</span></span></a>\n")
+            + _card_provenance(view)
+            + "</span></span></a>\n")
+
+
+def _card_provenance(view: ProjectView) -> str:
+    summary = summarize(view.provenance.values())
+    if not summary.total:
+        return ""
+    return (f'<span class="ec-badge">{summary.count(VERIFIED)} of {summary.total} '
+            "assets verified</span>")
 
 
 def vision_page(candidate: Candidate) -> str:

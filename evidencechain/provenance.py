@@ -386,6 +386,11 @@ def can_carry_credentials(path: Path) -> bool:
     return bool(_format_of(Path(path), "read"))
 
 
+def can_sign(path: Path) -> bool:
+    """True when c2pa can write credentials into this file's format (by its name)."""
+    return bool(_format_of(Path(path), "build"))
+
+
 def _reader_format(path: Path) -> str:
     return _format_of(path, "read")
 

@@ -19,6 +19,8 @@ from jsonschema.exceptions import ValidationError
 from .problems import ERROR, Problem
 from .yamlsource import YamlDocument, format_path
 
+# Beyond this many, a list of allowed keys buries the message; the reference lists them.
+MAX_KEYS_LISTED = 10
 EVIDENCE_SCHEMA = "evidence.schema.json"
 WORKSPACE_SCHEMA = "workspace.schema.json"
 
@@ -84,8 +86,10 @@ def _unknown_key(doc: YamlDocument, path: tuple, key: str, schema: dict) -> Prob
     close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
     if close:
         message += f" (did you mean '{close[0]}'?)"
-    else:
+    elif len(allowed) <= MAX_KEYS_LISTED:
         message += f"; allowed here: {', '.join(allowed)}"
+    else:
+        message += "; see the manifest reference for the keys allowed here"
     return Problem(doc.file, line, col, ERROR, message, format_path(path))
 
 

@@ -60,7 +60,8 @@ def write_config(config: WorkspaceConfig, nav: list, docs_dir: Path, site_dir: P
         "site_author": h(config.candidate.name),
         "docs_dir": str(docs_dir),
         "site_dir": str(site_dir),
-        "use_directory_urls": True,
+        # Explicit index.html links: the site must also work opened from disk (file://).
+        "use_directory_urls": False,
         "nav": nav,
         "theme": {
             "name": "material",

@@ -6,7 +6,6 @@ signer is "unknown", which is reported, not failed, unless the user asks for str
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 
 from .model import Project, Workspace
@@ -16,8 +15,6 @@ from .provenance import (
     TAMPERED,
     UNKNOWN_SIGNER,
     UNREADABLE,
-    VERDICT_LABELS,
-    VERIFIED,
     ProvenanceRecord,
     TrustSettings,
     can_carry_credentials,
@@ -72,16 +69,3 @@ def verdict_problems(project: Project, records: Records, *, strict: bool) -> lis
     return problems
 
 
-
-def summarize_verdicts(records: Records) -> str:
-    """E.g. "5 of 7 assets verified · 3 AI-generated · 1 tampered · 1 no credentials"."""
-    total = len(records)
-    counts = Counter(r.verdict for r in records.values())
-    parts = [f"{counts[VERIFIED]} of {total} assets verified"]
-    ai = sum(r.ai_generated for r in records.values())
-    if ai:
-        parts.append(f"{ai} AI-generated")
-    for verdict in (UNKNOWN_SIGNER, TAMPERED, UNREADABLE, NO_CREDENTIALS):
-        if counts[verdict]:
-            parts.append(f"{counts[verdict]} {VERDICT_LABELS[verdict].lower()}")
-    return " · ".join(parts)

@@ -101,3 +101,47 @@ def test_decompression_bombs_are_refused(tmp_path):
     _, problems = _prepare(tmp_path, {"bomb.png": bomb})
 
     assert "megapixels" in problems[0].message or "too large" in problems[0].message
+
+
+def _jpeg_with_identity() -> bytes:
+    from PIL.TiffImagePlugin import IFDRational
+
+    image = Image.new("RGB", (400, 300), (10, 20, 30))
+    exif = image.getexif()
+    exif[0x013B] = "Maya Okafor"
+    exif[0x8825] = {1: "N", 2: (IFDRational(52), IFDRational(5), IFDRational(0)),
+                    3: "E", 4: (IFDRational(4), IFDRational(18), IFDRational(0))}
+    xmp = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/'
+           b'02/22-rdf-syntax-ns#"><rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/">'
+           b"<dc:creator><rdf:Seq><rdf:li>Maya Okafor</rdf:li></rdf:Seq></dc:creator>"
+           b"</rdf:Description></rdf:RDF></x:xmpmeta>")
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", exif=exif.tobytes(), xmp=xmp)
+    return buffer.getvalue()
+
+
+def test_display_copies_carry_no_metadata_but_originals_keep_it(tmp_path):
+    prepared, _ = _prepare(tmp_path, {"gps.jpg": _jpeg_with_identity()})
+    item = prepared["gps.jpg"]
+
+    for rendition in (item.display, item.thumb):
+        copy_bytes = (tmp_path / "stage" / rendition.url).read_bytes()
+        with Image.open(io.BytesIO(copy_bytes)) as copy:
+            assert dict(copy.getexif()) == {}
+            assert "xmp" not in copy.info and "exif" not in copy.info
+        assert b"Maya Okafor" not in copy_bytes
+    original = (tmp_path / "stage" / item.original_url).read_bytes()
+    assert original == _jpeg_with_identity() or b"Maya Okafor" in original
+
+
+def test_check_warns_about_gps_and_names_in_originals(tmp_path, cli):
+    make_workspace(tmp_path / "ws", "assets:\n  - path: gps.jpg\n    role: raw\n",
+                   {"gps.jpg": _jpeg_with_identity(), "clean.jpg": FORMATS["photo.jpg"]})
+
+    result = cli("check", tmp_path / "ws")
+
+    assert result.exit_code == 0
+    (line,) = [x for x in result.output.splitlines() if ": warning: " in x and "gps.jpg" in x]
+    assert line.startswith("projects/p/evidence.yml:7:11: warning: $.assets[0].path:")
+    assert "GPS position" in line and "artist 'Maya Okafor'" in line
+    assert "XMP creator 'Maya Okafor'" in line

@@ -44,7 +44,7 @@ def test_build_writes_pages_and_byte_identical_originals(tmp_path):
     assert result.exit_code == 0, result.output
     site = ws / "site"
     assert f"Open {site / 'index.html'}" in result.output
-    for page in ("index.html", "vision/index.html", "projects/p/index.html"):
+    for page in ("index.html", "vision.html", "projects/p/index.html"):
         assert (site / page).is_file()
     for name in ("raw.png", "final.png"):
         published = site / "projects/p/files" / name
@@ -123,3 +123,32 @@ def test_built_pages_load_nothing_from_the_network(tmp_path):
         for needle in ("fonts.googleapis", "fonts.gstatic", "cdn.jsdelivr", "unpkg.com",
                        'src="http', "src='http", '<link rel="stylesheet" href="http'):
             assert needle not in html, (page, needle)
+
+
+def test_a_killed_build_leaves_the_previous_site_and_the_next_build_cleans_up(tmp_path):
+    """kill -9 at several moments of a build: the old site survives byte for byte."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    ws = _workspace(tmp_path)
+    assert run_cli("build", ws).exit_code == 0
+    before = _snapshot(ws / "site")
+    manifest = ws / "projects/p/evidence.yml"
+    manifest.write_text(manifest.read_text().replace("Test project", "Changed project"))
+
+    for delay in (0.3, 0.8, 1.3, 1.8):
+        proc = subprocess.Popen([sys.executable, "-m", "evidencechain.cli", "build", str(ws)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        site = _snapshot(ws / "site")
+        # Either the old site, or (if the build got to its final rename) the whole new one.
+        page = (ws / "site/projects/p/index.html").read_text()
+        assert site == before or "Changed project" in page
+
+    assert run_cli("build", ws).exit_code == 0
+    assert [p.name for p in ws.iterdir() if p.name.startswith(".site")] == []
+    assert "Changed project" in (ws / "site/projects/p/index.html").read_text()

@@ -15,8 +15,15 @@ def test_check_passes_on_the_example_with_complete_chains():
     result = run_cli("check", EXAMPLE_SITE)
 
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines()[-1] == "3 project(s), 0 error(s), 0 warning(s): valid"
+    assert result.output.splitlines()[-1] == "3 project(s), 0 error(s), 3 warning(s): valid"
     assert "missing:" not in result.output
+    # The example keeps one deliberately tampered raw generation: reported where it is
+    # declared and at both assets derived from it, since c2pa does not propagate it.
+    warnings = [line for line in result.output.splitlines() if ": warning: " in line]
+    assert len(warnings) == 3
+    assert all("v4-flux-schnell-seed-771203.jpg" in line for line in warnings)
+    assert "provenance: 7 of 9 assets verified · 6 AI-generated · 1 tampered · 1 unsigned" \
+        in result.output
 
 
 def test_check_json_lists_every_project_with_completeness():

@@ -63,8 +63,10 @@ def test_check_without_anchors_reports_unknown_signer_and_says_so(workspace):
     result = run_cli("check", workspace)
 
     assert result.exit_code == 0, result.output
-    assert ("provenance: 0 of 4 assets verified · 2 AI-generated · 1 signed, unknown signer · "
-            "1 tampered / invalid · 2 no credentials") in result.output
+    summary = next(line for line in result.output.splitlines() if "assets verified" in line)
+    assert summary.split("provenance: ")[1] == (
+        "0 of 3 assets verified · 1 AI-generated · 1 signed by an unknown signer · 1 tampered · "
+        "1 unsigned · 1 other file(s) that cannot carry credentials")
     assert "No trust anchors configured" in result.output
     assert ("projects/p/evidence.yml:9:11: warning: $.assets[1].path: 'tampered.jpg' "
             "provenance: tampered / invalid:") in result.output
@@ -120,6 +122,6 @@ def test_the_site_shows_verdicts_and_the_receipt(workspace):
     page = (workspace / "site/projects/p/index.html").read_text()
     assert '<span class="ec-badge ec-verdict ec-v-verified">Verified</span>' in page
     assert "ec-v-tampered" in page and "assertion.dataHash.mismatch" in page
-    assert "1 of 4 assets verified" in page
+    assert "1 of 3 assets verified" in page
     assert "1 trust anchor(s)" in page
     assert "evidencechain verify FILE" in page

@@ -7,7 +7,7 @@
   /* Raw vs final: overlay the two display copies and reveal the final with a range input,
      which brings mouse, touch and keyboard (arrow keys, Home/End) support for free. */
   function enhanceComparison(container) {
-    var images = container.querySelectorAll(".ec-figure img");
+    var images = container.querySelectorAll(".ec-figure > a.ec-zoom > img");
     if (images.length !== 2) return;
     var before = images[0], after = images[1];
     var stage = document.createElement("div");
@@ -76,7 +76,14 @@
     box.showModal();
   }
 
+  /* Material's search overlay has role="dialog" but no name; screen readers need one. */
+  function nameSearchDialog() {
+    var search = document.querySelector(".md-search[role=dialog]");
+    if (search && !search.hasAttribute("aria-label")) search.setAttribute("aria-label", "Search");
+  }
+
   function init() {
+    nameSearchDialog();
     document.querySelectorAll("[data-ec-compare]").forEach(enhanceComparison);
     document.querySelectorAll("a.ec-zoom").forEach(function (link) {
       link.addEventListener("click", openLightbox);

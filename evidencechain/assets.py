@@ -33,6 +33,8 @@ WEBP_QUALITY = 80
 # Refuse images whose decoded size would exhaust memory; Pillow's own default only warns.
 MAX_PIXELS = 64_000_000
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".tif", ".tiff", ".bmp", ".avif"}
+# Image formats common in a workflow that Pillow cannot decode here (HEIF, camera raw).
+UNDISPLAYABLE_SUFFIXES = {".heic", ".heif", ".dng", ".cr2", ".cr3", ".nef", ".arw", ".raf"}
 
 ORIGINALS_DIR = "files"
 DISPLAY_DIR = "display"
@@ -264,11 +266,22 @@ def _iptc_findings(image: Image.Image) -> list[str]:
     return [f"IPTC by-line '{value.decode('utf-8', 'ignore')[:60]}'"] if value else []
 
 
-def metadata_problems(project: Project) -> list[Problem]:
-    """A warning for each image whose metadata would publish a position or a person's name."""
+def asset_warnings(project: Project) -> list[Problem]:
+    """Warnings a candidate should see before publishing: images in formats the page cannot
+    show, and images whose metadata would publish a position or a person's name."""
     problems = []
     for index, asset in enumerate(project.manifest.assets):
-        if PurePosixPath(asset.path).suffix.lower() not in IMAGE_SUFFIXES:
+        suffix = PurePosixPath(asset.path).suffix.lower()
+        if suffix in UNDISPLAYABLE_SUFFIXES:
+            path = ("assets", index, "path")
+            line, col = project.source.locate(path)
+            problems.append(Problem(
+                project.manifest_file, line, col, WARNING,
+                f"'{asset.path}': {suffix} images cannot be shown on the page (Pillow cannot "
+                "decode them); the original is offered as a download only; add a JPEG or PNG "
+                "export for reviewers", format_path(path)))
+            continue
+        if suffix not in IMAGE_SUFFIXES:
             continue
         found = identifying_metadata(project.asset_file(asset.path))
         if found:

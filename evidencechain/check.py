@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .assets import metadata_problems
+from .assets import asset_warnings
 from .audit import CodeAudit, audit_project
 from .chain import Completeness, assess
 from .crosscheck import cross_check
@@ -61,7 +61,7 @@ def check_workspace(path: Path, *, strict_provenance: bool = False,
     workspace = loaded.workspace
     projects = [_audited(p) for p in (workspace.projects if workspace else [])]
     for checked in projects:
-        problems.extend(metadata_problems(checked.project))
+        problems.extend(asset_warnings(checked.project))
     if workspace is not None:
         _read_histories(workspace, projects, problems)
         _read_reproductions(workspace, projects, problems)

@@ -111,11 +111,17 @@ def _check_project_refs(root: Path, project: Project) -> list[Problem]:
         found.append(Problem(project.manifest_file, line, col, level, message, format_path(path)))
 
     declared: dict[str, int] = {}
+    folded: dict[str, str] = {}
     for i, asset in enumerate(m.assets):
         if asset.path in declared:
             add(("assets", i, "path"), f"asset '{asset.path}' is declared twice "
                                        f"(first as assets[{declared[asset.path]}])")
+        elif folded.get(asset.path.casefold(), asset.path) != asset.path:
+            # Pages hosts and macOS/Windows disks would serve one file for both names.
+            add(("assets", i, "path"), f"'{asset.path}' and '{folded[asset.path.casefold()]}' "
+                                       "differ only in letter case; rename one")
         declared.setdefault(asset.path, i)
+        folded.setdefault(asset.path.casefold(), asset.path)
         problem = _file_problem(root, project.folder, asset.path)
         if problem:
             add(("assets", i, "path"), problem)

@@ -409,6 +409,13 @@ def _figure(view: ProjectView, path: str) -> str:
     link = (f'<a class="ec-original" href="{h(item.original_url)}" download>original '
             f"({_size(item.size_bytes)})</a>")
     panel = provenance_panel(view.provenance.get(path), _ingredient_tree(view, path))
+    if item.display is None and item.original_url.lower().endswith(".svg"):
+        # An SVG is shown through <img>, where its scripts never run; never inlined, and
+        # not linked for viewing (opened as a document, it would run on the site's origin).
+        alt = h(asset.alt or asset.caption or asset.path)
+        return (f'<figure class="ec-figure ec-svg"><img src="{h(item.original_url)}" '
+                f'alt="{alt}" loading="lazy"><figcaption>{role} {caption} · {link}'
+                f"</figcaption>{panel}</figure>\n")
     if item.display is None:
         return (f'<figure class="ec-figure ec-file"><figcaption>{role} '
                 f"<code>{h(asset.path)}</code> {caption} · {link}</figcaption>{panel}</figure>\n")

@@ -152,3 +152,18 @@ def test_a_killed_build_leaves_the_previous_site_and_the_next_build_cleans_up(tm
     assert run_cli("build", ws).exit_code == 0
     assert [p.name for p in ws.iterdir() if p.name.startswith(".site")] == []
     assert "Changed project" in (ws / "site/projects/p/index.html").read_text()
+
+
+def test_the_build_writes_nothing_outside_its_output(tmp_path):
+    ws = _workspace(tmp_path)
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "keep.txt").write_text("mine")
+    before_ws = _snapshot(ws)
+    before_parent = sorted(p.name for p in tmp_path.iterdir())
+
+    assert run_cli("build", ws, "-o", outside / "site").exit_code == 0
+
+    assert _snapshot(ws) == before_ws  # the workspace itself is untouched
+    assert sorted(p.name for p in tmp_path.iterdir()) == before_parent
+    assert sorted(p.name for p in outside.iterdir()) == ["keep.txt", "site"]

@@ -159,3 +159,18 @@ def test_svg_assets_are_images_or_downloads_never_inlined(hostile_site, chromium
 
 def test_there_are_at_least_twenty_payloads():
     assert len(PAYLOADS) >= 20
+
+
+def test_svg_is_shown_as_an_image_whose_script_never_runs(chromium, hostile_site):
+    context = chromium.new_context()
+    page = context.new_page()
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(hostile_site + "projects/hostile/index.html")
+
+    svg = page.locator("figure.ec-svg img")
+    svg.scroll_into_view_if_needed()
+    page.wait_for_load_state("networkidle")
+    assert svg.evaluate("img => img.complete && img.naturalWidth > 0")
+    assert dialogs == []
+    context.close()

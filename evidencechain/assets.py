@@ -7,13 +7,17 @@ original so anyone can verify it elsewhere. This is the only module that imports
 
 from __future__ import annotations
 
+import functools
+import os
 import re
 import shutil
 import warnings
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+import PIL
 from PIL import (
     Image,
     ImageChops,
@@ -21,8 +25,10 @@ from PIL import (
     ImageStat,
     IptcImagePlugin,
     UnidentifiedImageError,
+    features,
 )
 
+from .cache import Cache, code_version, from_json, link_or_copy, make_key, to_json
 from .model import Asset, Project
 from .problems import ERROR, WARNING, Problem
 from .yamlsource import format_path
@@ -60,6 +66,8 @@ class PreparedAsset:
     height: int | None = None
     display: Rendition | None = None
     thumb: Rendition | None = None
+    withheld: str | None = None  # why the original is not published (blind review)
+    sha256: str = ""  # of the original's bytes, when a build cache computed it
 
     @property
     def is_image(self) -> bool:
@@ -67,37 +75,93 @@ class PreparedAsset:
         return self.display is not None
 
 
-def prepare_project_assets(project: Project, stage: Path,
-                           workers: int = 2) -> tuple[dict[str, PreparedAsset], list[Problem]]:
+def prepare_project_assets(project: Project, stage: Path, workers: int = 2,
+                           withhold: dict[str, str] | None = None, *,
+                           cache: Cache | None = None, previous: Path | None = None,
+                           pool: Executor | None = None,
+                           step: Callable[[bool], None] | None = None,
+                           ) -> tuple[dict[str, PreparedAsset], list[Problem]]:
     """Copy originals and make display copies for `project` under `stage`.
 
     Returns the prepared assets by `assets[].path` and a located problem for every asset
-    that could not be used (an image that does not decode, an image too large).
+    that could not be used (an image that does not decode, an image too large). Originals
+    named in `withhold` (path to reason) are not copied; their display copies, which carry
+    no metadata, still are.
+
+    With a `cache`, display copies made before from the same bytes are linked instead of
+    made again, and an original is hard-linked from `previous` (this project's folder in
+    the site being replaced) when the cache knows that file still has the same bytes.
+    `pool` (shared by the whole build) replaces the `workers` threads; `step` is told of
+    each asset as it is done, and whether it came from the cache.
     """
     jobs = list(enumerate(project.manifest.assets))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        outcomes = list(pool.map(lambda job: _prepare_one(project, stage, *job), jobs))
+    withhold = withhold or {}
+
+    def run(job: tuple[int, Asset]) -> PreparedAsset | Problem:
+        outcome, cached = _prepare_one(project, stage, *job, withhold.get(job[1].path),
+                                       cache=cache, previous=previous)
+        if step:
+            step(cached)
+        return outcome
+
+    if pool is not None:
+        outcomes = list(pool.map(run, jobs))
+    else:
+        with ThreadPoolExecutor(max_workers=workers) as own:
+            outcomes = list(own.map(run, jobs))
     prepared = {o.asset.path: o for o in outcomes if isinstance(o, PreparedAsset)}
     problems = [o for o in outcomes if isinstance(o, Problem)]
     return prepared, problems
 
 
-def _prepare_one(project: Project, stage: Path, index: int,
-                 asset: Asset) -> PreparedAsset | Problem:
+def _prepare_one(project: Project, stage: Path, index: int, asset: Asset,
+                 withheld: str | None = None, *, cache: Cache | None = None,
+                 previous: Path | None = None) -> tuple[PreparedAsset | Problem, bool]:
+    """The prepared asset (or why it cannot be used), and whether it came from the cache."""
     source = project.asset_file(asset.path)
     rel = PurePosixPath(asset.path)
-    original = stage / ORIGINALS_DIR / rel
-    original.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(source, original)
-    base = PreparedAsset(asset, f"{ORIGINALS_DIR}/{rel}", original.stat().st_size)
+    digest = (cache.digest(source) or "") if cache else ""
+    if withheld:
+        base = PreparedAsset(asset, "", source.stat().st_size, withheld=withheld, sha256=digest)
+    else:
+        original = stage / ORIGINALS_DIR / rel
+        original.parent.mkdir(parents=True, exist_ok=True)
+        _publish_original(source, original, digest, cache,
+                          previous / ORIGINALS_DIR / rel if previous else None)
+        base = PreparedAsset(asset, f"{ORIGINALS_DIR}/{rel}", original.stat().st_size,
+                             sha256=digest)
     try:
-        return _with_renditions(base, source, stage / DISPLAY_DIR, rel)
+        return _cached_renditions(base, source, stage / DISPLAY_DIR, rel, cache,
+                                  f"{project.slug}/{asset.path}")
     except _NotAnImage:
         if rel.suffix.lower() in IMAGE_SUFFIXES:
-            return _asset_problem(project, index, f"'{asset.path}' is not a readable image")
-        return base
+            return _asset_problem(project, index, f"'{asset.path}' is not a readable image"), False
+        return base, False
     except _BadImage as exc:
-        return _asset_problem(project, index, f"'{asset.path}': {exc}")
+        return _asset_problem(project, index, f"'{asset.path}': {exc}"), False
+
+
+def _publish_original(source: Path, target: Path, digest: str, cache: Cache | None,
+                      previous: Path | None) -> None:
+    """Put the original at `target`: hard-linked from the previous site when the cache
+    vouches that file still holds exactly these bytes, else copied from the workspace.
+
+    The previous site's copy (never the candidate's own file) is linked, so nothing a
+    reader does to a published file can reach the workspace. A new copy is remembered
+    under the path it will have once the site is swapped in (`previous`).
+    """
+    if cache is None or not digest:
+        shutil.copyfile(source, target)
+        return
+    if previous is not None and cache.known_digest(previous, with_ctime=False) == digest:
+        try:
+            os.link(previous, target)
+            return
+        except OSError:
+            pass  # another disk, or a file system without links: copy
+    shutil.copyfile(source, target)
+    if previous is not None and cache.known_digest(source) == digest:  # unchanged meanwhile
+        cache.remember(previous, os.stat(target), digest, with_ctime=False, racy_ok=True)
 
 
 def _asset_problem(project: Project, index: int, message: str) -> Problem:
@@ -114,6 +178,68 @@ class _BadImage(Exception):
     pass
 
 
+def _display_key(digest: str, rel: PurePosixPath) -> str:
+    """Display copies depend on the bytes, whether the name says image, and the options and
+    libraries that decode and encode them."""
+    return make_key("display", digest, rel.suffix.lower() in IMAGE_SUFFIXES, _display_options())
+
+
+@functools.cache
+def _display_options() -> tuple:
+    return (DISPLAY_SIZE, THUMB_SIZE, WEBP_QUALITY, MAX_PIXELS, PIL.__version__,
+            features.version("webp"), code_version())
+
+
+def _cached_renditions(base: PreparedAsset, source: Path, display_dir: Path,
+                       rel: PurePosixPath, cache: Cache | None,
+                       label: str = "") -> tuple[PreparedAsset, bool]:
+    """`_with_renditions`, reusing (hard-linking) copies the cache holds for these bytes."""
+    if cache is None or not base.sha256:
+        return _with_renditions(base, source, display_dir, rel), False
+    key = _display_key(base.sha256, rel)
+    entry = cache.get("display", key, label)
+    if entry == {"image": False}:
+        raise _NotAnImage()
+    if entry is not None:
+        try:
+            return _linked_renditions(base, entry, key, cache, display_dir, rel), True
+        except (KeyError, TypeError, ValueError, OSError):
+            # An unusable entry or a blob gone or changed: make the copies again.
+            cache.note_miss("display", label, was_hit=True)
+    try:
+        prepared = _with_renditions(base, source, display_dir, rel)
+    except _NotAnImage:
+        cache.put("display", key, {"image": False})  # a memo, a notebook: Pillow says so fast,
+        raise  # but a build that has nothing to redo should not even ask
+    blobs = {}
+    for kind, rendition in (("display", prepared.display), ("thumb", prepared.thumb)):
+        stored = display_dir.parent / rendition.url
+        blobs[kind] = cache.store_blob(stored, key, f"{kind}.webp")
+    cache.put("display", key, {"width": prepared.width, "height": prepared.height,
+                               "display": [prepared.display.width, prepared.display.height],
+                               "thumb": [prepared.thumb.width, prepared.thumb.height],
+                               "blobs": blobs})
+    return prepared, False
+
+
+def _linked_renditions(base: PreparedAsset, entry: dict, key: str, cache: Cache,
+                       display_dir: Path, rel: PurePosixPath) -> PreparedAsset:
+    renditions = {}
+    for kind, name in (("display", f"{rel}.webp"), ("thumb", f"{rel}.thumb.webp")):
+        blob = cache.blob_ok(key, f"{kind}.webp", entry["blobs"][kind])
+        if blob is None:
+            raise ValueError("blob missing or changed")
+        width, height = (int(v) for v in entry[kind])
+        target = display_dir / name
+        if not target.parent.is_dir():  # one stat; a failing mkdir costs three calls
+            target.parent.mkdir(parents=True, exist_ok=True)
+        link_or_copy(blob, target)
+        renditions[kind] = Rendition(f"{DISPLAY_DIR}/{name}", width, height)
+    return PreparedAsset(base.asset, base.original_url, base.size_bytes, int(entry["width"]),
+                         int(entry["height"]), renditions["display"], renditions["thumb"],
+                         base.withheld, base.sha256)
+
+
 def _with_renditions(base: PreparedAsset, source: Path, display_dir: Path,
                      rel: PurePosixPath) -> PreparedAsset:
     image, (width, height) = _open_image(source)
@@ -122,7 +248,7 @@ def _with_renditions(base: PreparedAsset, source: Path, display_dir: Path,
         display = _save_webp(flat, display_dir, f"{rel}.webp", DISPLAY_SIZE)
         thumb = _save_webp(flat, display_dir, f"{rel}.thumb.webp", THUMB_SIZE)
     return PreparedAsset(base.asset, base.original_url, base.size_bytes, width, height,
-                         display, thumb)
+                         display, thumb, base.withheld, base.sha256)
 
 
 def _open_image(source: Path) -> tuple[Image.Image, tuple[int, int]]:
@@ -194,10 +320,29 @@ class Gap:
                        else "")
 
 
-def measure_gap(stage: Path, source: PreparedAsset, final: PreparedAsset) -> Gap | None:
-    """Compare two prepared images pixel by pixel; None when either is not an image."""
+def measure_gap(stage: Path, source: PreparedAsset, final: PreparedAsset,
+                cache: Cache | None = None) -> Gap | None:
+    """Compare two prepared images pixel by pixel; None when either is not an image.
+
+    With a `cache`, a gap measured before between the same two originals' bytes is reused.
+    """
     if not (source.display and final.display):
         return None
+    if cache is None or not (source.sha256 and final.sha256):
+        return _measure_gap(stage, source, final)
+    key = make_key("gap", source.sha256, final.sha256, _display_options(), CHANGE_THRESHOLD)
+    value = cache.get("gap", key, f"{source.asset.path} -> {final.asset.path}")
+    if value is not None:
+        try:
+            return from_json(Gap, value)
+        except ValueError:
+            pass
+    gap = _measure_gap(stage, source, final)
+    cache.put("gap", key, to_json(gap))
+    return gap
+
+
+def _measure_gap(stage: Path, source: PreparedAsset, final: PreparedAsset) -> Gap:
     with Image.open(stage / source.display.url) as a, Image.open(stage / final.display.url) as b:
         before, after = a.convert("RGB"), b.convert("RGB")
     resized = before.size != after.size
@@ -219,11 +364,26 @@ _XMP_CREATOR = re.compile(rb"<dc:creator>.*?<rdf:li[^>]*>([^<]{1,200})</rdf:li>"
 _IPTC_BYLINE = (2, 80)
 
 
-def identifying_metadata(path: Path) -> list[str]:
+def identifying_metadata(path: Path, cache: Cache | None = None) -> list[str]:
     """What in an image's embedded metadata could identify a person or place, in words.
 
     Empty for files Pillow cannot open (they are not images, or are reported elsewhere).
+    With a `cache`, the answer for the same bytes is reused (reading a PNG's EXIF decodes
+    the whole image).
     """
+    digest = cache.digest(path) if cache else None
+    if digest is None:
+        return _identifying_metadata(path)
+    key = make_key("metadata", digest, path.suffix.lower(), PIL.__version__, code_version())
+    value = cache.get("metadata", key, str(path.name))
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return value
+    found = _identifying_metadata(path)
+    cache.put("metadata", key, found)
+    return found
+
+
+def _identifying_metadata(path: Path) -> list[str]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -266,7 +426,7 @@ def _iptc_findings(image: Image.Image) -> list[str]:
     return [f"IPTC by-line '{value.decode('utf-8', 'ignore')[:60]}'"] if value else []
 
 
-def asset_warnings(project: Project) -> list[Problem]:
+def asset_warnings(project: Project, cache: Cache | None = None) -> list[Problem]:
     """Warnings a candidate should see before publishing: images in formats the page cannot
     show, and images whose metadata would publish a position or a person's name."""
     problems = []
@@ -283,7 +443,7 @@ def asset_warnings(project: Project) -> list[Problem]:
             continue
         if suffix not in IMAGE_SUFFIXES:
             continue
-        found = identifying_metadata(project.asset_file(asset.path))
+        found = identifying_metadata(project.asset_file(asset.path), cache)
         if found:
             path = ("assets", index, "path")
             line, col = project.source.locate(path)

@@ -11,17 +11,23 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .assets import Gap, PreparedAsset, measure_gap, prepare_project_assets
+from .blind import BlindReview
+from .cache import CACHE_DIR, Cache, CacheStats, Tracker
 from .check import CheckResult, ProjectCheck, check_workspace
 from .errors import BuildError, UsageError, WorkspaceError
+from .evidence_json import evidence_document, stamp_build, write_evidence
+from .manifest import find_root
 from .model import Project
 from .pages import ProjectView, Receipt
 from .problems import Problem, has_errors
 from .reproduce import RECORD_FILE, RecordState
-from .site import run_mkdocs, write_config, write_docs
+from .site import run_mkdocs, site_title, write_config, write_docs
 
 # A built site carries this file, so a rebuild knows the folder is ours to replace.
 MARKER = ".evidencechain-site"
@@ -35,6 +41,10 @@ class BuildResult:
     pages: int
     seconds: float
     problems: list[Problem] = field(default_factory=list)
+    build_id: str = ""
+    blind: bool = False
+    cache: CacheStats | None = None  # None: built with --no-cache
+    stages: dict[str, float] = field(default_factory=dict)  # seconds per stage
 
 
 class InvalidWorkspace(WorkspaceError):
@@ -47,14 +57,28 @@ class InvalidWorkspace(WorkspaceError):
 
 
 def build_site(workspace_dir: Path, output: Path | None = None, *, force: bool = False,
-               strict_provenance: bool = False) -> BuildResult:
-    """Build the evidence site of `workspace_dir` into `output` (default: WORKSPACE/site)."""
+               strict_provenance: bool = False, blind: bool = False,
+               cache_dir: Path | None = None, use_cache: bool = True, jobs: int | None = None,
+               tracker: Tracker | None = None) -> BuildResult:
+    """Build the evidence site of `workspace_dir` into `output` (default: WORKSPACE/site).
+
+    `blind` (or `review.blind` in the workspace file) builds a site for blind review.
+    Evidence work is reused from the cache in `cache_dir` (default WORKSPACE/
+    .evidencechain-cache) unless `use_cache` is False; `jobs` threads (default: one per
+    CPU) share it; `tracker` times the stages and counts the assets for a progress display.
+    """
     started = time.perf_counter()
-    checked = check_workspace(workspace_dir, strict_provenance=strict_provenance)
+    tracker = tracker or Tracker()
+    jobs = max(1, jobs or default_jobs())
+    cache = _open_cache(workspace_dir, output, cache_dir) if use_cache else None
+    checked = check_workspace(workspace_dir, strict_provenance=strict_provenance,
+                              cache=cache, jobs=jobs, tracker=tracker)
     problems = list(checked.problems)
     if checked.workspace is None or has_errors(problems):
         raise InvalidWorkspace(problems)
     workspace = checked.workspace
+    review = _blind_review(checked) if blind or workspace.config.review.blind else None
+    config = review.config(workspace.config) if review else workspace.config
     output = (output or workspace.root / "site").resolve()
     check_output_dir(output, workspace.root, force=force)
 
@@ -62,20 +86,99 @@ def build_site(workspace_dir: Path, output: Path | None = None, *, force: bool =
     _remove_leftovers(output)
     scratch = Path(tempfile.mkdtemp(prefix=f".{output.name}.build-", dir=output.parent))
     try:
-        views, asset_problems = _prepare(checked, scratch / "stage")
+        tracker.start("display", sum(len(c.project.manifest.assets) for c in checked.projects))
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            reuse = _Reuse(cache, _previous_site(output, cache), pool, jobs, tracker)
+            views, asset_problems = _prepare(checked, scratch / "stage", review, reuse)
         problems.extend(asset_problems)
         if has_errors(asset_problems):
             raise InvalidWorkspace(problems)
         site_dir = scratch / "site"
-        nav = write_docs(workspace.config, views, scratch / "docs")
-        run_mkdocs(write_config(workspace.config, nav, scratch / "docs", site_dir,
+        tracker.start("pages")
+        nav = write_docs(config, views, scratch / "docs")
+        if review:
+            review.redact_folder(scratch / "docs")
+        tracker.start("build id")
+        build_id = stamp_build(scratch / "docs", scratch / "stage", site_title(config),
+                               _volatile(checked))
+        tracker.start("site")
+        run_mkdocs(write_config(config, nav, scratch / "docs", site_dir,
                                 scratch / "mkdocs.yml"))
+        tracker.start("publish")
         _move_assets_into(scratch / "stage", site_dir)
+        evidence = evidence_document(config, views, build_id, blind=review is not None)
+        write_evidence(site_dir, review.redact_data(evidence) if review else evidence)
+        if review:
+            _refuse_leaks(review, site_dir)
         (site_dir / MARKER).write_text("built by evidencechain\n", encoding="utf-8")
         _swap_into_place(site_dir, output)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    return BuildResult(output, len(views) + 2, time.perf_counter() - started, problems)
+        tracker.stop()
+        if cache is not None:
+            cache.save()  # also after a failed build: what it learnt stays true
+    return BuildResult(output, len(views) + 2, time.perf_counter() - started, problems,
+                       build_id, review is not None, cache.stats if cache else None,
+                       tracker.seconds())
+
+
+def default_jobs() -> int:
+    """Worker threads by default: one per CPU this process may use."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _open_cache(workspace_dir: Path, output: Path | None, cache_dir: Path | None) -> Cache:
+    """The build cache (WORKSPACE/.evidencechain-cache unless named), refused where a build
+    would delete it or the workspace would read it as a project."""
+    root = find_root(workspace_dir)
+    folder = (cache_dir or root / CACHE_DIR).resolve()
+    site = (output or root / "site").resolve()
+    if folder == site or folder.is_relative_to(site) or site.is_relative_to(folder):
+        raise UsageError(f"{folder}: the cache folder and the output folder must not contain "
+                         "each other; choose another --cache-dir")
+    if folder.is_relative_to(root / "projects"):
+        raise UsageError(f"{folder}: the cache folder must not be inside projects/")
+    return Cache(folder)
+
+
+def _previous_site(output: Path, cache: Cache | None) -> Path | None:
+    """Where the site will be: its previous version's originals may be linked instead of
+    copied, and the cache notes the new copies there for the next build."""
+    return output if cache is not None else None
+
+
+@dataclass(frozen=True)
+class _Reuse:
+    """What `_prepare` shares: the cache, the previous site, the workers, the tracker."""
+
+    cache: Cache | None = None
+    previous: Path | None = None
+    pool: Executor | None = None
+    jobs: int = 2
+    tracker: Tracker | None = None
+
+
+def _blind_review(checked: CheckResult) -> BlindReview:
+    """What a blind build hides: the workspace's identifying fields and every signer."""
+    records = [r for c in checked.projects for r in c.provenance.values()]
+    return BlindReview.for_workspace(checked.workspace, records)
+
+
+def _volatile(checked: CheckResult) -> set[str]:
+    """Values that change on every build without the evidence changing (left out of the id)."""
+    return {r.verified_at for c in checked.projects for r in c.provenance.values()}
+
+
+def _refuse_leaks(review: BlindReview, site_dir: Path) -> None:
+    """A blind site that still names the candidate is not published: say where and stop."""
+    leaks = review.leaks(site_dir)
+    if leaks:
+        shown = "; ".join(leaks[:5]) + (f"; and {len(leaks) - 5} more" if len(leaks) > 5 else "")
+        raise BuildError(f"the blind site would still identify the candidate: {shown}; remove "
+                         "it from the workspace, or build without --blind")
 
 
 def _remove_leftovers(output: Path) -> None:
@@ -106,18 +209,44 @@ def check_output_dir(output: Path, root: Path, *, force: bool) -> None:
                          "empty it, pick another folder, or pass --force")
 
 
-def _prepare(checked: CheckResult, stage: Path) -> tuple[list[ProjectView], list[Problem]]:
+def _prepare(checked: CheckResult, stage: Path, review: BlindReview | None = None,
+             reuse: _Reuse | None = None) -> tuple[list[ProjectView], list[Problem]]:
     views, problems = [], []
     receipt = Receipt(checked.trust_digest, checked.trust_anchor_count)
-    for c in checked.projects:
+    prepared_all = _prepare_assets(checked, stage, review, reuse or _Reuse())
+    for c, (prepared, found, gaps) in zip(checked.projects, prepared_all, strict=True):
         project_stage = stage / "projects" / c.project.slug
-        prepared, found = prepare_project_assets(c.project, project_stage)
         problems.extend(found)
-        views.append(ProjectView(c.project, c.completeness, prepared, c.provenance, receipt,
-                                 gaps=_gaps(c.project, prepared, project_stage),
-                                 history=c.history, audit=c.audit,
-                                 reproduction=_publish_reproduction(c, project_stage)))
+        view = ProjectView(c.project, c.completeness, prepared, c.provenance, receipt,
+                           gaps=gaps,
+                           history=c.history, audit=c.audit,
+                           reproduction=_publish_reproduction(c, project_stage),
+                           rubric=c.rubric)
+        views.append(review.view(view) if review else view)
     return views, problems
+
+
+def _prepare_assets(checked: CheckResult, stage: Path, review: BlindReview | None,
+                    reuse: _Reuse) -> Iterator[tuple[dict[str, PreparedAsset], list[Problem],
+                                                    dict[tuple[str, str], Gap]]]:
+    """Each project's prepared assets, problems and gaps, in order, made concurrently.
+
+    `jobs` projects are in flight at once, their assets queued on the one shared pool, so
+    every core stays busy across project boundaries; gaps are measured as a project's own
+    display copies are done.
+    """
+    def one(c: ProjectCheck) -> tuple[dict[str, PreparedAsset], list[Problem],
+                                      dict[tuple[str, str], Gap]]:
+        project_stage = stage / "projects" / c.project.slug
+        withhold = review.withheld(c.project, c.provenance) if review else None
+        previous = reuse.previous / "projects" / c.project.slug if reuse.previous else None
+        prepared, found = prepare_project_assets(
+            c.project, project_stage, withhold=withhold, cache=reuse.cache, previous=previous,
+            pool=reuse.pool, step=reuse.tracker.step if reuse.tracker else None)
+        return prepared, found, _gaps(c.project, prepared, project_stage, reuse.cache)
+
+    with ThreadPoolExecutor(max_workers=reuse.jobs) as projects:
+        yield from projects.map(one, checked.projects)
 
 
 def _publish_reproduction(checked: ProjectCheck, stage: Path) -> RecordState | None:
@@ -135,29 +264,44 @@ def _publish_reproduction(checked: ProjectCheck, stage: Path) -> RecordState | N
     return state
 
 
-def _gaps(project: Project, prepared: dict[str, PreparedAsset],
-          stage: Path) -> dict[tuple[str, str], Gap]:
+def _gaps(project: Project, prepared: dict[str, PreparedAsset], stage: Path,
+          cache: Cache | None = None) -> dict[tuple[str, str], Gap]:
     """Raw-to-final distance for every declared (source, final) pair of images."""
     gaps = {}
     for asset in project.manifest.assets:
         for source in asset.derived_from:
             if source in prepared and asset.path in prepared:
-                gap = measure_gap(stage, prepared[source], prepared[asset.path])
+                gap = measure_gap(stage, prepared[source], prepared[asset.path], cache)
                 if gap:
                     gaps[(source, asset.path)] = gap
     return gaps
 
 
 def _move_assets_into(stage: Path, site_dir: Path) -> None:
-    """Move staged originals and display copies next to their pages (same disk: renames)."""
-    if not stage.is_dir():
-        return
-    for source in sorted(p for p in stage.rglob("*") if p.is_file()):
-        target = site_dir / source.relative_to(stage)
-        if target.exists():
+    """Move staged originals and display copies next to their pages (same disk: renames).
+
+    A staged folder the pages do not have yet (a project's files/ and display/) moves in
+    one rename; only where both have a folder are the files moved one by one, each checked
+    against the page files MkDocs wrote.
+    """
+    if stage.is_dir():
+        _move_tree(stage, site_dir, site_dir)
+
+
+def _move_tree(source_dir: Path, target_dir: Path, site_dir: Path) -> None:
+    target_dir.mkdir(parents=True, exist_ok=True)
+    for source in sorted(source_dir.iterdir()):
+        target = target_dir / source.name
+        if source.is_dir() and not source.is_symlink() and not target.is_symlink():
+            if target.is_dir():
+                _move_tree(source, target, site_dir)
+                continue
+            if not target.exists():
+                source.rename(target)
+                continue
+        if target.exists() or target.is_symlink():
             raise BuildError(f"{target.relative_to(site_dir)}: an asset would replace a "
                              "generated page file; rename the asset")
-        target.parent.mkdir(parents=True, exist_ok=True)
         source.rename(target)
 
 

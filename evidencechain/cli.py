@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
+import time
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -18,6 +20,7 @@ from . import __version__
 from .errors import EvidenceChainError
 
 if TYPE_CHECKING:
+    from .cache import StageTotals
     from .check import CheckResult
 
 WORKSPACE_ARG = click.argument(
@@ -80,6 +83,8 @@ def check(workspace: Path, fmt: str, strict_provenance: bool) -> None:
 
 
 def _check_json(result: CheckResult) -> dict[str, Any]:
+    from .evidence_json import provenance_summary, reproduction_dict
+
     return {
         "valid": result.errors == 0,
         "errors": result.errors,
@@ -94,6 +99,10 @@ def _check_json(result: CheckResult) -> dict[str, Any]:
             "missing": [{"key": m.key, "label": m.label, "hint": m.hint}
                         for m in c.completeness.missing],
             "provenance": {path: record.to_dict() for path, record in c.provenance.items()},
+            # Same words as evidence.json and `verify --json`:
+            "provenance_summary": provenance_summary(c.provenance.values()),
+            "reproduction": reproduction_dict(c.reproduction),
+            "rubric": c.rubric.name if c.rubric else None,
         } for c in result.projects],
     }
 
@@ -130,16 +139,106 @@ def _print_check_text(result: CheckResult) -> None:
 @click.option("--force", is_flag=True,
               help="Replace an output folder that holds files evidencechain did not create.")
 @STRICT_PROVENANCE
+@click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Folder of the build cache (default: WORKSPACE/.evidencechain-cache).")
+@click.option("--no-cache", is_flag=True,
+              help="Neither read nor write the build cache: redo every verification, display "
+                   "copy, gap and history.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="Worker threads for verification and display copies (default: one per "
+                   "CPU).")
+@click.option("--blind", is_flag=True,
+              help="Build for blind review: no name, contact links, signer names, git authors "
+                   "or identifying originals; the site is titled with a pseudonym.")
 @_handle_errors
-def build(workspace: Path, output: Path | None, force: bool, strict_provenance: bool) -> None:
+def build(workspace: Path, output: Path | None, force: bool, strict_provenance: bool,
+          cache_dir: Path | None, no_cache: bool, jobs: int | None, blind: bool) -> None:
     """Check the workspace, then build its evidence site."""
     from .build import build_site
+    from .cache import Tracker
+    from .errors import UsageError
 
-    result = build_site(workspace, output, force=force, strict_provenance=strict_provenance)
+    if no_cache and cache_dir is not None:
+        raise UsageError("--no-cache and --cache-dir exclude each other; pass one")
+    progress = _Progress(click.get_text_stream("stderr"))
+    try:
+        result = build_site(workspace, output, force=force, strict_provenance=strict_provenance,
+                            blind=blind, cache_dir=cache_dir, use_cache=not no_cache,
+                            jobs=jobs, tracker=Tracker(progress))
+    finally:
+        progress.close()
     for problem in result.problems:
         click.echo(problem.format(), err=True)
     click.echo(f"Built {result.pages} pages in {result.seconds:.1f} s: {result.output}")
+    click.echo(f"Build {result.build_id}" + (" (blind review)" if result.blind else ""))
     click.echo(f"Open {result.output / 'index.html'}")
+
+
+class _Progress:
+    """Build progress on stderr, only for builds that take longer than DELAY seconds.
+
+    On a terminal: one line redrawn in place (stage, bar, items done and reused from the
+    cache). Elsewhere (CI logs, pipes): one line per finished stage. Lines of stages that
+    finished before the delay are held back and printed once it passes.
+    """
+
+    DELAY = 2.0
+    UNITS = {"provenance": "assets", "display": "assets", "history": "projects",
+             "metadata": "projects"}
+
+    def __init__(self, stream: Any):
+        self._clock = time.monotonic
+        self._started = self._clock()
+        self._stream = stream
+        self._tty = bool(getattr(stream, "isatty", lambda: False)())
+        self._held: list[str] = []
+        self._drawn = 0.0
+        self._bar = False
+        self._lock = threading.Lock()
+
+    def __call__(self, event: str, stage: StageTotals) -> None:
+        with self._lock:
+            late = self._clock() - self._started >= self.DELAY
+            if event == "end":
+                self._line(self._summary(stage), late)
+            elif late and self._tty and self._clock() - self._drawn >= 0.1:
+                self._drawn = self._clock()
+                self._write(f"\r\x1b[K{self._bar_text(stage)}")
+                self._bar = True
+
+    def close(self) -> None:
+        """Clear the bar; lines still held (a quick build) are dropped."""
+        with self._lock:
+            if self._bar:
+                self._write("\r\x1b[K")
+                self._bar = False
+
+    def _summary(self, stage: StageTotals) -> str:
+        unit = self.UNITS.get(stage.name)
+        counts = (f" {stage.done} {unit}, {stage.cached} cached," if unit and stage.total
+                  else "")
+        return f"{stage.name}:{counts} {stage.seconds:.1f} s"
+
+    def _bar_text(self, stage: StageTotals) -> str:
+        unit = self.UNITS.get(stage.name)
+        if not (unit and stage.total):
+            return f"{stage.name} ..."
+        filled = int(24 * stage.done / stage.total)
+        return (f"{stage.name:<10} [{'#' * filled}{'.' * (24 - filled)}] {stage.done}/"
+                f"{stage.total} {unit} ({stage.cached} cached)")
+
+    def _line(self, text: str, late: bool) -> None:
+        if not late:
+            self._held.append(text)
+            return
+        prefix = "\r\x1b[K" if self._bar else ""
+        self._bar = False
+        self._write(prefix + "".join(line + "\n" for line in [*self._held, text]))
+        self._held = []
+
+    def _write(self, text: str) -> None:
+        self._stream.write(text)
+        self._stream.flush()
 
 
 from .cli_provenance import sign, verify  # noqa: E402  (registered last: it imports cli lazily)
@@ -156,6 +255,10 @@ from .cli_publish import deploy, init, serve  # noqa: E402  (same: imports cli l
 main.add_command(init)
 main.add_command(serve)
 main.add_command(deploy)
+
+from .cli_review import scores  # noqa: E402  (same: imports cli lazily)
+
+main.add_command(scores)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -32,14 +32,23 @@ def render() -> str:
         "[user guide](guide.md) explains each command with examples.\n",
         _block(PROG, main.get_help(root)),
     ]
-    for name in main.list_commands(root):
-        command = main.get_command(root, name)
+    out.extend(_commands(main, root, PROG))
+    return "\n".join(out)
+
+
+def _commands(group: click.Group, parent: click.Context, prefix: str) -> list[str]:
+    """Help blocks of every visible command of `group`, descending into subgroups."""
+    blocks = []
+    for name in group.list_commands(parent):
+        command = group.get_command(parent, name)
         if command is None or command.hidden:
             continue
-        context = click.Context(command, info_name=name, parent=root, terminal_width=WIDTH,
+        context = click.Context(command, info_name=name, parent=parent, terminal_width=WIDTH,
                                 max_content_width=WIDTH)
-        out.append(_block(f"{PROG} {name}", command.get_help(context)))
-    return "\n".join(out)
+        blocks.append(_block(f"{prefix} {name}", command.get_help(context)))
+        if isinstance(command, click.Group):
+            blocks.extend(_commands(command, context, f"{prefix} {name}"))
+    return blocks
 
 
 def _block(title: str, help_text: str) -> str:

@@ -175,6 +175,7 @@ class Manifest:
     reproduce: Reproduce | None = None
     monitoring: Monitoring = field(default_factory=Monitoring)
     links: Links = field(default_factory=Links)
+    rubric: str | None = None
 
 
 @dataclass(frozen=True)
@@ -208,6 +209,13 @@ class ProvenanceOptions:
 
 
 @dataclass(frozen=True)
+class ReviewOptions:
+    rubric: str | None = None
+    blind: bool = False
+    alias: str | None = None
+
+
+@dataclass(frozen=True)
 class WorkspaceConfig:
     """The workspace's `evidencechain.yml`."""
 
@@ -215,6 +223,7 @@ class WorkspaceConfig:
     candidate: Candidate
     site: SiteOptions = field(default_factory=SiteOptions)
     provenance: ProvenanceOptions = field(default_factory=ProvenanceOptions)
+    review: ReviewOptions = field(default_factory=ReviewOptions)
 
 
 @dataclass

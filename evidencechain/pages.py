@@ -24,6 +24,8 @@ from .model import Asset, Candidate, Failure, Manifest, Project
 from .provenance import VERIFIED, ProvenanceRecord
 from .reproduce import REPRODUCED, RecordState
 from .sanitize import render, render_inline
+from .scoresheet import score_sheet
+from .scoring import Rubric
 
 KIND_LABELS = {"ml-engineering": "ML engineering", "ai-creative": "AI creative", "other": "Other"}
 SOURCE_LABELS = {"client": "Client work", "side-project": "Side project",
@@ -53,6 +55,8 @@ class ProjectView:
     history: ProjectHistory | None = None  # None: no git repository, no history section
     audit: CodeAudit | None = None  # the static code audit, shown under How to reproduce
     reproduction: RecordState | None = None  # the last `evidencechain reproduce` run
+    rubric: Rubric | None = None  # what the score sheet at the end of the page scores
+    blind: bool = False  # a blind-review build: identity already stripped by blind.py
 
     @property
     def manifest(self) -> Manifest:
@@ -76,7 +80,9 @@ _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!])")
 def md_text(text: object) -> str:
     """A short value for a Markdown heading: HTML-escaped and with Markdown syntax escaped,
     so `[x](javascript:...)` in a title stays text instead of becoming a link."""
-    return _MARKDOWN_SPECIALS.sub(r"\\\1", h(" ".join(str(text).split())))
+    # quote=False: quotes are harmless in heading text, and escaping them makes the
+    # table of contents show `&#x27;` (it escapes the heading text once more).
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", html.escape(" ".join(str(text).split()), quote=False))
 
 
 def front_matter(**meta: object) -> str:
@@ -137,7 +143,7 @@ def project_page(view: ProjectView) -> str:
     )
     minutes = reading_minutes(body)
     body = body.replace("{{reading_minutes}}", str(minutes), 1)
-    return front_matter(title=m.title, description=m.summary) + body
+    return front_matter(title=m.title, description=m.summary) + body + score_sheet(view)
 
 
 def _header(view: ProjectView) -> str:
@@ -408,6 +414,9 @@ def _figure(view: ProjectView, path: str) -> str:
     # `download`: an original (an SVG with a script, say) is saved, never opened as a page.
     link = (f'<a class="ec-original" href="{h(item.original_url)}" download>original '
             f"({_size(item.size_bytes)})</a>")
+    if item.withheld:
+        link = (f'<span class="ec-withheld">original withheld for blind review: '
+                f"{h(item.withheld)}</span>")
     panel = provenance_panel(view.provenance.get(path), _ingredient_tree(view, path))
     if item.display is None and item.original_url.lower().endswith(".svg"):
         # An SVG is shown through <img>, where its scripts never run; never inlined, and
@@ -486,9 +495,14 @@ def _receipt(view: ProjectView) -> str:
     anchors = (f"{view.receipt.trust_anchor_count} trust anchor(s), set sha256 "
                f"<code>{h(view.receipt.trust_digest[:16])}…</code>"
                if view.receipt.trust_anchor_count else "no trust anchors (every signer unknown)")
+    yourself = ("Download an original and verify it yourself: <code>evidencechain verify "
+                "FILE</code>.")
+    if view.blind:  # the anchors' digest would tie the site to the candidate's public one
+        anchors = f"{view.receipt.trust_anchor_count} trust anchor(s)"
+        yourself = ("Signer names are hidden and signed originals withheld for blind review; "
+                    "the verdicts are the ones the credentials gave.")
     return (f'\n<p class="ec-receipt">Content Credentials checked with {h(first.c2pa_version)} '
-            f"at {h(first.verified_at)} against {anchors}. Download an original and verify it "
-            "yourself: <code>evidencechain verify FILE</code>.</p>\n")
+            f"at {h(first.verified_at)} against {anchors}. {yourself}</p>\n")
 
 
 def _img(item: PreparedAsset, asset: Asset, url: str, width: int, height: int) -> str:

@@ -23,6 +23,7 @@ from .schema import data_dir
 THEME_DIR_NAME = "material"
 EXTRA_CSS = "assets/stylesheets/evidencechain.css"
 EXTRA_JS = "assets/javascripts/evidencechain.js"
+SCORESHEET_JS = "assets/javascripts/scoresheet.js"
 
 
 def theme_dir() -> Path:
@@ -83,7 +84,7 @@ def write_config(config: WorkspaceConfig, nav: list, docs_dir: Path, site_dir: P
             ],
         },
         "extra_css": [EXTRA_CSS],
-        "extra_javascript": [EXTRA_JS],
+        "extra_javascript": [EXTRA_JS, SCORESHEET_JS],
         "plugins": ["search"],
         "markdown_extensions": [
             "admonition", "attr_list", "md_in_html", "tables", "pymdownx.details",

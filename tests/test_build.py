@@ -162,8 +162,25 @@ def test_the_build_writes_nothing_outside_its_output(tmp_path):
     before_ws = _snapshot(ws)
     before_parent = sorted(p.name for p in tmp_path.iterdir())
 
-    assert run_cli("build", ws, "-o", outside / "site").exit_code == 0
+    assert run_cli("build", ws, "--no-cache", "-o", outside / "site").exit_code == 0
 
     assert _snapshot(ws) == before_ws  # the workspace itself is untouched
     assert sorted(p.name for p in tmp_path.iterdir()) == before_parent
     assert sorted(p.name for p in outside.iterdir()) == ["keep.txt", "site"]
+
+
+def test_the_build_cache_is_the_only_other_thing_a_build_writes(tmp_path):
+    ws = _workspace(tmp_path)
+    cache = tmp_path / "cache"
+    before_ws = _snapshot(ws)
+    before_parent = sorted(p.name for p in tmp_path.iterdir())
+
+    assert run_cli("build", ws, "--cache-dir", cache, "-o", tmp_path / "site").exit_code == 0
+    assert _snapshot(ws) == before_ws
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*before_parent, "cache", "site"])
+
+    # By default the cache sits in the workspace, ignored by git, and nothing else appears.
+    assert run_cli("build", ws, "-o", tmp_path / "site").exit_code == 0
+    added = set(_snapshot(ws)) - set(before_ws)
+    assert added and {path.split("/")[0] for path in added} == {".evidencechain-cache"}
+    assert (ws / ".evidencechain-cache/.gitignore").read_text().splitlines()[-1] == "*"

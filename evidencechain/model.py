@@ -213,6 +213,7 @@ class ReviewOptions:
     rubric: str | None = None
     blind: bool = False
     alias: str | None = None
+    hide: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

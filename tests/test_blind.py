@@ -4,7 +4,7 @@ The leak search reads every output file (pages, JSON, search index, sitemap, pub
 originals and logs, display copies, the theme's own files) as bytes and as text, and looks
 for every identifying string: the candidate's name and each part of it, their email, every
 link, their location, the site's address, the test signer's and CA's names and their
-organisation, and git author names and emails.
+organisation, git author names and emails, and the words listed under `review.hide`.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ EXAMPLE_TERMS = [
     *(link["url"].split(":", 1)[1] for link in CANDIDATE["links"]
       if link["url"].startswith("mailto:")),
     "maya-okafor.example", testca.SIGNER_CN, testca.ROOT_CN, testca.ORGANIZATION,
+    *CONFIG["review"]["hide"],
 ]
 NAME_PARTS = CANDIDATE["name"].split()
 
@@ -101,7 +102,7 @@ def test_the_search_finds_the_same_strings_in_a_normal_build(built_example):
     found = leaks(built_example, EXAMPLE_TERMS, NAME_PARTS)
 
     for term in (CANDIDATE["name"], "Okafor", testca.SIGNER_CN, CONFIG["site"]["url"],
-                 "maya@maya-okafor.example"):
+                 "maya@maya-okafor.example", "Studio Vaart"):
         assert any(line.endswith(f": {term}") for line in found), term
 
 
@@ -167,7 +168,7 @@ def test_every_identifying_field_says_it_is_hidden():
 
     fields = [p for name in (EVIDENCE_SCHEMA, WORKSPACE_SCHEMA)
               for p in marked(load_schema(name))]
-    assert len(fields) == 8
+    assert len(fields) == 9
     for path, node in fields:
         assert "blind" in node["description"], path
 

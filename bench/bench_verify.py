@@ -17,14 +17,17 @@ from pathlib import Path
 from evidencechain.provenance import TrustSettings, verify_file, verify_files
 
 REPO = Path(__file__).resolve().parents[1]
-DEFAULTS = [REPO.parent / "shared" / "c2pa-conformance" / "files", REPO / "example_site"]
+DEFAULTS = [REPO.parent / "shared" / "c2pa-conformance" / "files",
+            REPO / "example_site" / "projects"]
 MEDIA = {".jpg", ".jpeg", ".png", ".webp"}
 
 
 def files_in(paths: list[Path]) -> list[Path]:
     found = []
     for path in paths:
-        found += sorted(p for p in path.rglob("*") if p.suffix.lower() in MEDIA) \
+        # Only sources: never a built site or a build cache that happens to sit inside.
+        found += sorted(p for p in path.rglob("*") if p.suffix.lower() in MEDIA
+                        and not {"site", ".evidencechain-cache"} & set(p.parts)) \
             if path.is_dir() else [path]
     return found
 

@@ -14,7 +14,7 @@ from pathlib import Path, PurePosixPath
 
 from .errors import UsageError
 from .model import Manifest, Project, Workspace, WorkspaceConfig, from_data
-from .problems import ERROR, WARNING, Problem
+from .problems import ERROR, WARNING, Problem, repeated_ids
 from .schema import EVIDENCE_SCHEMA, WORKSPACE_SCHEMA, validate
 from .yamlsource import JsonPath, YamlDocument, YamlLoadError, format_path, load_yaml
 
@@ -138,12 +138,11 @@ def _check_project_refs(root: Path, project: Project) -> list[Problem]:
             if name not in model_names:
                 add(("assets", i, "models", j),
                     f"model '{name}' is not in model_card.models; add it there first")
-    ids: dict[str, int] = {}
+    for i, repeated, first in repeated_ids(it.id for it in m.iterations):
+        add(("iterations", i, "id"), f"iteration id '{repeated}' is used twice "
+                                     f"(first in iterations[{first}])")
+    ids = list(dict.fromkeys(iteration.id for iteration in m.iterations))  # in file order
     for i, iteration in enumerate(m.iterations):
-        if iteration.id in ids:
-            add(("iterations", i, "id"), f"iteration id '{iteration.id}' is used twice "
-                                         f"(first in iterations[{ids[iteration.id]}])")
-        ids.setdefault(iteration.id, i)
         for j, path in enumerate(iteration.assets):
             if path not in declared:
                 add(("iterations", i, "assets", j),

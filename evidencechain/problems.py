@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -41,3 +42,12 @@ class Problem:
 def has_errors(problems: list[Problem]) -> bool:
     """True when any problem is an error (warnings do not fail a check)."""
     return any(p.level == ERROR for p in problems)
+
+
+def repeated_ids(ids: Iterable[str]) -> Iterator[tuple[int, str, int]]:
+    """`(index, id, index of its first use)` for every id used a second time or more."""
+    first: dict[str, int] = {}
+    for index, identifier in enumerate(ids):
+        if identifier in first:
+            yield index, identifier, first[identifier]
+        first.setdefault(identifier, index)

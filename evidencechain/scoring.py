@@ -15,7 +15,7 @@ from functools import cache
 from pathlib import Path, PurePosixPath
 
 from .model import Project, Workspace, from_data
-from .problems import ERROR, WARNING, Problem
+from .problems import ERROR, WARNING, Problem, repeated_ids
 from .schema import validate
 from .yamlsource import JsonPath, YamlDocument, YamlLoadError, format_path, load_yaml
 
@@ -148,12 +148,9 @@ def _rule_problems(rubric: Rubric, doc: YamlDocument) -> list[Problem]:
     if abs(weights - TOTAL_WEIGHT) > 1e-6:
         add(("competencies",), f"the weights add up to {weights:g}; they must add up to "
                                f"{TOTAL_WEIGHT}")
-    seen: dict[str, int] = {}
-    for i, competency in enumerate(rubric.competencies):
-        if competency.id in seen:
-            add(("competencies", i, "id"), f"competency id '{competency.id}' is used twice "
-                                           f"(first in competencies[{seen[competency.id]}])")
-        seen.setdefault(competency.id, i)
+    for i, repeated, first in repeated_ids(c.id for c in rubric.competencies):
+        add(("competencies", i, "id"), f"competency id '{repeated}' is used twice "
+                                       f"(first in competencies[{first}])")
     return found
 
 

@@ -95,7 +95,11 @@ def _score(value: float | int | None, digits: int = 2) -> str:
 
 
 def _result(outcome: Outcome) -> str:
-    return {True: "pass", False: "fail", None: "incomplete"}[outcome.passed]
+    return _verdict(outcome.passed)
+
+
+def _verdict(passed: bool | None) -> str:
+    return {True: "pass", False: "fail", None: "incomplete"}[passed]
 
 
 def merged_text(merged: list[MergedProject]) -> str:
@@ -124,8 +128,11 @@ def _project_text(m: MergedProject) -> str:
         flag = f"  {FLAG}" if r.disagreement else ""
         rows.append(line(r.title, f"{r.weight:g}%", [_score(r.scores[x]) for x in m.reviewers],
                          f"  {_score(r.mean):>6}  {_score(r.spread):>6}{flag}"))
-    rows.append(line("Weighted total", "", totals))
-    rows.append(line("Result", "", results))
+    mean = m.mean_total
+    rows.append(line("Weighted total", "", totals,
+                     "" if mean is None else f"  {round(mean, 2):>5g}%"))
+    rows.append(line("Result", "", results,
+                     "" if m.mean_passed is None else f"  {_verdict(m.mean_passed):>6}"))
     flagged = [r.title for r in m.rows if r.disagreement]
     tail = (f"  Reviewers differ by 2 or more points on: {'; '.join(flagged)}. Talk these "
             "through before averaging them." if flagged else
@@ -147,6 +154,8 @@ def merged_json(merged: list[MergedProject]) -> dict[str, Any]:
                           "disagreement": r.disagreement} for r in m.rows],
         "totals": {x: {"total": o.total, "scored": o.scored, "complete": o.complete,
                        "passed": o.passed} for x, o in m.totals.items()},
+        "mean_total": m.mean_total,
+        "mean_passed": m.mean_passed,
     } for m in merged]}
 
 
@@ -167,10 +176,10 @@ def merged_csv(merged: list[MergedProject]) -> str:
                              "yes" if r.disagreement else "no"])
         writer.writerow([*base, "total", "Weighted total", "100",
                          *[f"{m.totals[x].total:g}" if x in m.totals else "" for x in reviewers],
-                         "", "", ""])
+                         "" if m.mean_total is None else f"{m.mean_total:.2f}", "", ""])
         writer.writerow([*base, "result", f"Pass at {m.pass_threshold:g}%", "",
                          *[_result(m.totals[x]) if x in m.totals else "" for x in reviewers],
-                         "", "", ""])
+                         "" if m.mean_passed is None else _verdict(m.mean_passed), "", ""])
     return out.getvalue()
 
 

@@ -291,6 +291,18 @@ class MergedProject:
     rows: tuple[CompetencyRow, ...]
     totals: dict[str, Outcome]  # by reviewer label
 
+    @property
+    def mean_total(self) -> float | None:
+        """The panel's score: the mean of the complete sheets' totals (None if none is)."""
+        complete = [o.total for o in self.totals.values() if o.complete]
+        return sum(complete) / len(complete) if complete else None
+
+    @property
+    def mean_passed(self) -> bool | None:
+        """Whether the panel's score reaches the threshold (None without a complete sheet)."""
+        mean = self.mean_total
+        return None if mean is None else mean + 1e-9 >= self.pass_threshold
+
 
 def merge_sheets(sheets: list[SheetScores]) -> tuple[list[MergedProject], list[Problem]]:
     """Group sheets by site and project and line their scores up.

@@ -68,9 +68,9 @@ def test_merge_prints_one_table_with_means_spreads_flags_and_totals(three_review
     ethics = next(line for line in lines if "Ethics" in line)
     assert ethics.rstrip().endswith("differ by 2+")
     totals = next(line for line in lines if "Weighted total" in line).split()
-    assert totals[-3:] == ["66.25%", "83.75%", "65%"]
-    assert next(line for line in lines if "Result" in line).split()[-3:] == [
-        "fail", "pass", "fail"]
+    assert totals[-4:] == ["66.25%", "83.75%", "65%", "71.67%"]  # the last: the panel's mean
+    assert next(line for line in lines if "Result" in line).split()[-4:] == [
+        "fail", "pass", "fail", "pass"]
     assert ("Reviewers differ by 2 or more points on: Problem framing & assumptions; "
             "Ethics & bias mitigation.") in result.output
 
@@ -89,6 +89,8 @@ def test_merge_as_json(three_reviewers):
     assert rows["reproducibility"]["disagreement"] is False
     assert project["totals"]["CD"] == {"total": 83.75, "scored": 6, "complete": True,
                                        "passed": True}
+    assert project["mean_total"] == pytest.approx((66.25 + 83.75 + 65) / 3)
+    assert project["mean_passed"] is True
 
 
 def test_merge_as_csv(three_reviewers):
@@ -109,8 +111,11 @@ def test_unscored_competencies_leave_the_total_incomplete(tmp_path):
 
     result = run_cli("scores", "merge", "--format", "json", partial)
 
-    totals = json.loads(result.output)["projects"][0]["totals"]["GH"]
-    assert totals == {"total": 80.0, "scored": 5, "complete": False, "passed": None}
+    project = json.loads(result.output)["projects"][0]
+    assert project["totals"]["GH"] == {"total": 80.0, "scored": 5, "complete": False,
+                                       "passed": None}
+    assert project["mean_total"] is None  # an incomplete sheet never counts in the panel's mean
+    assert project["mean_passed"] is None
 
 
 def test_projects_and_sites_are_kept_apart(tmp_path):

@@ -24,6 +24,10 @@ THEME_DIR_NAME = "material"
 EXTRA_CSS = "assets/stylesheets/evidencechain.css"
 EXTRA_JS = "assets/javascripts/evidencechain.js"
 SCORESHEET_JS = "assets/javascripts/scoresheet.js"
+# Material's offline plugin makes search work from file:// (search_index.js plus a Worker
+# shim), but would load the shim from unpkg.com unless a polyfill named "iframe-worker" is
+# already listed: ours is vendored (npm iframe-worker 1.0.4, MIT), so nothing is fetched.
+WORKER_SHIM_JS = "assets/javascripts/vendor/iframe-worker-shim.js"
 
 
 def theme_dir() -> Path:
@@ -85,7 +89,8 @@ def write_config(config: WorkspaceConfig, nav: list, docs_dir: Path, site_dir: P
         },
         "extra_css": [EXTRA_CSS],
         "extra_javascript": [EXTRA_JS, SCORESHEET_JS],
-        "plugins": ["search"],
+        "plugins": ["search", "offline"],
+        "extra": {"polyfills": [WORKER_SHIM_JS]},
         "markdown_extensions": [
             "admonition", "attr_list", "md_in_html", "tables", "pymdownx.details",
             "pymdownx.superfences", {"toc": {"permalink": True}},

@@ -146,6 +146,25 @@ def test_the_site_works_from_disk(chromium, built_example):
     context.close()
 
 
+def test_search_works_from_disk_without_fetching_anything(chromium, built_example):
+    context = chromium.new_context(viewport={"width": 1366, "height": 768})
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on("request", lambda r: problems.append(r.url) if not r.url.startswith("file:") else 0)
+    page.goto((built_example / "projects/brand-campaign-visuals/index.html").as_uri())
+
+    page.keyboard.press("/")
+    page.keyboard.type("palette")
+
+    results = page.locator(".md-search-result__item")
+    results.first.wait_for(timeout=10_000)
+    assert "matching document" in page.locator(".md-search-result__meta").inner_text()
+    assert results.count() >= 2  # the project page and the vision page both say "palette"
+    assert problems == []
+    context.close()
+
+
 def test_prints_without_navigation(open_page, tmp_path):
     page = open_page("projects/support-ticket-classifier/index.html")
     page.emulate_media(media="print")

@@ -49,12 +49,12 @@ def load_workspace(path: Path) -> LoadResult:
     root = find_root(path)
     problems: list[Problem] = []
     config_doc = _load_document(root, PurePosixPath(CONFIG_FILE), WORKSPACE_SCHEMA, problems)
-    projects = _load_projects(root, problems)
+    projects, unloaded = _load_projects(root, problems)
     _check_duplicate_slugs(projects, problems)
     if config_doc is None:
         return LoadResult(None, sorted(problems))
     config = from_data(WorkspaceConfig, config_doc.data)
-    _check_config_refs(root, config, config_doc, projects, problems)
+    _check_config_refs(root, config, config_doc, projects, unloaded, problems)
     workspace = Workspace(root, config, config_doc, _ordered(projects, config))
     return LoadResult(workspace, sorted(problems))
 
@@ -72,13 +72,15 @@ def _load_document(root: Path, rel: PurePosixPath, schema: str,
     return None if schema_problems else doc
 
 
-def _load_projects(root: Path, problems: list[Problem]) -> list[Project]:
+def _load_projects(root: Path, problems: list[Problem]) -> tuple[list[Project], set[str]]:
+    """The projects that loaded, and the folder names of those whose manifest did not."""
     projects_dir = root / PROJECTS_DIR
     if not projects_dir.is_dir():
         problems.append(Problem(PurePosixPath(PROJECTS_DIR), 0, 0, WARNING,
                                 "no projects/ folder; the site will have no case studies"))
-        return []
+        return [], set()
     projects = []
+    unloaded = set()
     for folder in sorted(p for p in projects_dir.iterdir() if p.is_dir()):
         rel = PurePosixPath(PROJECTS_DIR, folder.name, MANIFEST_FILE)
         if not (folder / MANIFEST_FILE).exists():
@@ -87,6 +89,7 @@ def _load_projects(root: Path, problems: list[Problem]) -> list[Project]:
             continue
         doc = _load_document(root, rel, EVIDENCE_SCHEMA, problems)
         if doc is None:
+            unloaded.add(folder.name)
             continue
         manifest = from_data(Manifest, doc.data)
         if not manifest.slug and not _SAFE_FOLDER.match(folder.name):
@@ -97,7 +100,7 @@ def _load_projects(root: Path, problems: list[Problem]) -> list[Project]:
         project = Project(manifest.slug or folder.name, folder, rel, manifest, doc)
         problems.extend(_check_project_refs(root, project))
         projects.append(project)
-    return projects
+    return projects, unloaded
 
 
 def _check_project_refs(root: Path, project: Project) -> list[Problem]:
@@ -195,10 +198,13 @@ def _check_duplicate_slugs(projects: list[Project], problems: list[Problem]) -> 
 
 
 def _check_config_refs(root: Path, config: WorkspaceConfig, doc: YamlDocument,
-                       projects: list[Project], problems: list[Problem]) -> None:
+                       projects: list[Project], unloaded: set[str],
+                       problems: list[Problem]) -> None:
     slugs = {p.slug for p in projects}
     for i, slug in enumerate(config.site.projects):
-        if slug not in slugs:
+        # A project whose manifest failed has its own error; naming it again here would
+        # send the user to the wrong file.
+        if slug not in slugs and slug not in unloaded:
             path = ("site", "projects", i)
             line, col = doc.locate(path)
             problems.append(Problem(doc.file, line, col, ERROR,

@@ -70,6 +70,10 @@ def build_site(workspace_dir: Path, output: Path | None = None, *, force: bool =
     started = time.perf_counter()
     tracker = tracker or Tracker()
     jobs = max(1, jobs or default_jobs())
+    # The output is checked first: a wrong -o is the user's mistake to hear about, before
+    # the cache's own placement rules or a full check of the workspace.
+    output = (output or find_root(workspace_dir) / "site").resolve()
+    check_output_dir(output, find_root(workspace_dir), force=force)
     cache = _open_cache(workspace_dir, output, cache_dir) if use_cache else None
     checked = check_workspace(workspace_dir, strict_provenance=strict_provenance,
                               cache=cache, jobs=jobs, tracker=tracker)
@@ -79,8 +83,6 @@ def build_site(workspace_dir: Path, output: Path | None = None, *, force: bool =
     workspace = checked.workspace
     review = _blind_review(checked) if blind or workspace.config.review.blind else None
     config = review.config(workspace.config) if review else workspace.config
-    output = (output or workspace.root / "site").resolve()
-    check_output_dir(output, workspace.root, force=force)
 
     output.parent.mkdir(parents=True, exist_ok=True)
     _remove_leftovers(output)

@@ -100,10 +100,15 @@ def test_refuses_an_output_folder_with_foreign_files(tmp_path):
 def test_refuses_the_workspace_or_its_parent_as_output(tmp_path):
     ws = _workspace(tmp_path)
 
-    for out in (ws, tmp_path, ws / "projects" / "p" / "site"):
-        result = run_cli("build", ws, "-o", out)
-        assert result.exit_code == 2, out
-        assert "error:" in result.stderr
+    itself = "the output folder would contain the workspace itself; choose another folder"
+    reasons = {ws: itself,
+               tmp_path: itself,
+               ws / "projects" / "p" / "site": "the output folder must not be inside projects/"}
+    for out, reason in reasons.items():
+        for cache in ([], ["--no-cache"]):  # the output's own reason, not the cache's
+            result = run_cli("build", ws, "-o", out, *cache)
+            assert result.exit_code == 2, out
+            assert result.stderr.strip() == f"error: {out.resolve()}: {reason}"
     assert (ws / "projects/p/raw.png").exists()
 
 

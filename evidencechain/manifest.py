@@ -7,9 +7,11 @@ references between parts of a manifest that do not resolve.
 
 from __future__ import annotations
 
+import calendar
 import os
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path, PurePosixPath
 
 from .errors import UsageError
@@ -99,6 +101,7 @@ def _load_projects(root: Path, problems: list[Problem]) -> tuple[list[Project], 
             continue
         project = Project(manifest.slug or folder.name, folder, rel, manifest, doc)
         problems.extend(_check_project_refs(root, project))
+        problems.extend(_check_dates(project))
         projects.append(project)
     return projects, unloaded
 
@@ -160,6 +163,65 @@ def _check_project_refs(root: Path, project: Project) -> list[Problem]:
         if not repo_dir.is_dir():
             add(("repo", "path"), f"repo folder '{m.repo.path}' does not exist")
     return found
+
+
+def _check_dates(project: Project) -> list[Problem]:
+    """What the schema's date pattern lets through: days that do not exist, an end before
+    the start, and iterations dated outside the project's dates."""
+    found: list[Problem] = []
+
+    def add(path: JsonPath, message: str, level: str = ERROR) -> None:
+        line, col = project.source.locate(path)
+        found.append(Problem(project.manifest_file, line, col, level, message,
+                             format_path(path)))
+
+    m = project.manifest
+    start_text, end_text = (m.dates.start, m.dates.end) if m.dates else (None, None)
+    written = [(("dates", "start"), start_text), (("dates", "end"), end_text)] + [
+        (("iterations", i, "date"), it.date) for i, it in enumerate(m.iterations)]
+    spans = {}
+    for path, text in written:
+        if text:
+            span = _date_span(text)
+            if span is None:
+                add(path, f"'{text}' is not a date in the calendar{_month_length(text)}")
+            spans[path] = span
+    start, end = spans.get(("dates", "start")), spans.get(("dates", "end"))
+    if start and end and end[1] < start[0]:
+        add(("dates", "end"), f"the end ({end_text}) is before the start "
+                              f"({start_text}); swap or correct them")
+    for path, span in spans.items():
+        if path[0] != "iterations" or span is None:
+            continue
+        if start and span[1] < start[0]:
+            add(path, f"iteration dated {m.iterations[path[1]].date}, before the project's "
+                      f"start ({start_text}); correct the date or dates.start", WARNING)
+        elif end and span[0] > end[1]:
+            add(path, f"iteration dated {m.iterations[path[1]].date}, after the project's "
+                      f"end ({end_text}); correct the date or dates.end", WARNING)
+    return found
+
+
+def _date_span(text: str) -> tuple[date, date] | None:
+    """The first and last day `YYYY-MM-DD` or `YYYY-MM` covers; None if no such day."""
+    try:
+        if len(text) == 7:  # a whole month
+            first = date.fromisoformat(f"{text}-01")
+            return first, date(first.year, first.month,
+                               calendar.monthrange(first.year, first.month)[1])
+        day = date.fromisoformat(text)
+        return day, day
+    except ValueError:
+        return None
+
+
+def _month_length(text: str) -> str:
+    """` (February 2026 has 28 days)` for the month of a `YYYY-MM-DD` text."""
+    year, month = int(text[:4]), int(text[5:7])
+    if year < 1:  # the schema lets year 0000 through
+        return ""
+    days = calendar.monthrange(year, month)[1]
+    return f" ({calendar.month_name[month]} {year} has {days} days)"
 
 
 def _file_problem(root: Path, base: Path, rel: str) -> str | None:

@@ -371,25 +371,38 @@ def identifying_metadata(path: Path, cache: Cache | None = None) -> list[str]:
     With a `cache`, the answer for the same bytes is reused (reading a PNG's EXIF decodes
     the whole image).
     """
+    return _metadata_findings(path, cache) or []
+
+
+def _metadata_findings(path: Path, cache: Cache | None) -> list[str] | None:
+    """`identifying_metadata`, or None when Pillow cannot open the file as an image."""
     digest = cache.digest(path) if cache else None
     if digest is None:
         return _identifying_metadata(path)
     key = make_key("metadata", digest, path.suffix.lower(), PIL.__version__, code_version())
     value = cache.get("metadata", key, str(path.name))
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return value
+    if value == _UNREADABLE or (isinstance(value, list)
+                                and all(isinstance(v, str) for v in value)):
+        return None if value == _UNREADABLE else value
     found = _identifying_metadata(path)
-    cache.put("metadata", key, found)
+    cache.put("metadata", key, _UNREADABLE if found is None else found)
     return found
 
 
-def _identifying_metadata(path: Path) -> list[str]:
+# How the cache records "not an image": JSON, and never equal to a list of findings.
+_UNREADABLE = {"readable": False}
+
+
+def _identifying_metadata(path: Path) -> list[str] | None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             with Image.open(path) as image:
                 return _exif_findings(image) + _xmp_findings(image) + _iptc_findings(image)
+    except UnidentifiedImageError:
+        return None  # not an image at all
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        # Damaged metadata, or too many pixels: the build reports what it finds decoding.
         return []
 
 
@@ -426,30 +439,31 @@ def _iptc_findings(image: Image.Image) -> list[str]:
     return [f"IPTC by-line '{value.decode('utf-8', 'ignore')[:60]}'"] if value else []
 
 
-def asset_warnings(project: Project, cache: Cache | None = None) -> list[Problem]:
-    """Warnings a candidate should see before publishing: images in formats the page cannot
+def asset_problems(project: Project, cache: Cache | None = None) -> list[Problem]:
+    """What `check` can see in the asset files without decoding them: files named as images
+    that are not (an error, as the build would find), images in formats the page cannot
     show, and images whose metadata would publish a position or a person's name."""
     problems = []
+
+    def add(index: int, level: str, message: str) -> None:
+        path = ("assets", index, "path")
+        line, col = project.source.locate(path)
+        problems.append(Problem(project.manifest_file, line, col, level, message,
+                                format_path(path)))
+
     for index, asset in enumerate(project.manifest.assets):
         suffix = PurePosixPath(asset.path).suffix.lower()
         if suffix in UNDISPLAYABLE_SUFFIXES:
-            path = ("assets", index, "path")
-            line, col = project.source.locate(path)
-            problems.append(Problem(
-                project.manifest_file, line, col, WARNING,
-                f"'{asset.path}': {suffix} images cannot be shown on the page (Pillow cannot "
-                "decode them); the original is offered as a download only; add a JPEG or PNG "
-                "export for reviewers", format_path(path)))
+            add(index, WARNING, f"'{asset.path}': {suffix} images cannot be shown on the page "
+                "(Pillow cannot decode them); the original is offered as a download only; "
+                "add a JPEG or PNG export for reviewers")
             continue
         if suffix not in IMAGE_SUFFIXES:
             continue
-        found = identifying_metadata(project.asset_file(asset.path), cache)
-        if found:
-            path = ("assets", index, "path")
-            line, col = project.source.locate(path)
-            problems.append(Problem(
-                project.manifest_file, line, col, WARNING,
-                f"'{asset.path}' is published byte-identical and its metadata holds "
-                f"{', '.join(found)}; remove it before signing if it should stay private",
-                format_path(path)))
+        found = _metadata_findings(project.asset_file(asset.path), cache)
+        if found is None:
+            add(index, ERROR, f"'{asset.path}' is not a readable image")
+        elif found:
+            add(index, WARNING, f"'{asset.path}' is published byte-identical and its metadata "
+                f"holds {', '.join(found)}; remove it before signing if it should stay private")
     return problems

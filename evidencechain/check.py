@@ -13,7 +13,7 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .assets import asset_warnings
+from .assets import asset_problems
 from .audit import CodeAudit, audit_project
 from .cache import Cache, Tracker, code_version, from_json, make_key, to_json
 from .chain import Completeness, assess
@@ -81,11 +81,15 @@ def check_workspace(path: Path, *, strict_provenance: bool = False, verify: bool
             _read_reproductions(workspace, projects, problems)
             _read_rubrics(workspace, projects, problems)
         result = CheckResult(workspace, projects, problems)
-        if workspace is not None and verify and not any(p.level == ERROR for p in problems):
+        # Asset files are only opened once every path is known to be a file inside the
+        # workspace (a link to /etc/... is an error above, and never read).
+        files_are_safe = workspace is not None and not any(p.level == ERROR for p in problems)
+        if files_are_safe and verify:
             _verify(result, strict_provenance, cache, jobs, tracker)
         # After verification, which leaves each file's digest in the cache's stat index.
-        with tracker.stage("metadata", len(projects)):
-            for found in pool.map(lambda c: asset_warnings(c.project, cache=cache), projects):
+        with tracker.stage("metadata", len(projects) if files_are_safe else 0):
+            for found in pool.map(lambda c: asset_problems(c.project, cache=cache),
+                                  projects if files_are_safe else []):
                 problems.extend(found)
                 tracker.step()
     problems.sort()

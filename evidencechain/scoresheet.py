@@ -63,7 +63,7 @@ def score_sheet(view: ProjectView) -> str:
         "JavaScript; the rubric can still be read.</p></noscript>"
         '<p class="ec-score-reviewer"><label for="ec-score-reviewer">Your initials</label> '
         '<input type="text" id="ec-score-reviewer" maxlength="12" autocomplete="off" '
-        'spellcheck="false" aria-describedby="ec-score-storage"></p>'
+        'autocapitalize="characters" spellcheck="false" aria-describedby="ec-score-storage"></p>'
     )
     fieldsets = "".join(_competency(view, c) for c in rubric.competencies)
     result = (

@@ -2,9 +2,11 @@
 
 `scores merge` reads JSON and CSV exports, lines the reviewers up per project, and shows
 each competency's mean and spread, flagging where reviewers differ by 2 points or more
-(they scored the same evidence differently: a calibration signal), and each reviewer's
-weighted total and pass or fail. Exit codes: 0 merged, 1 a file could not be used, 2 wrong
-usage.
+(they scored the same evidence differently: a calibration signal), each reviewer's
+weighted total and pass or fail, and the panel's: the weighted sum of the competency means,
+passing or failing once every competency has a score. The same sheet read twice (a JSON
+and a CSV export of it) counts once. Exit codes: 0 merged, 1 a file could not be used, 2
+wrong usage.
 """
 
 from __future__ import annotations
@@ -128,11 +130,8 @@ def _project_text(m: MergedProject) -> str:
         flag = f"  {FLAG}" if r.disagreement else ""
         rows.append(line(r.title, f"{r.weight:g}%", [_score(r.scores[x]) for x in m.reviewers],
                          f"  {_score(r.mean):>6}  {_score(r.spread):>6}{flag}"))
-    mean = m.mean_total
-    rows.append(line("Weighted total", "", totals,
-                     "" if mean is None else f"  {round(mean, 2):>5g}%"))
-    rows.append(line("Result", "", results,
-                     "" if m.mean_passed is None else f"  {_verdict(m.mean_passed):>6}"))
+    rows.append(line("Weighted total", "", totals, f"  {round(m.mean_total, 2):>5g}%"))
+    rows.append(line("Result", "", results, f"  {_verdict(m.mean_passed):>6}"))
     flagged = [r.title for r in m.rows if r.disagreement]
     tail = (f"  Reviewers differ by 2 or more points on: {'; '.join(flagged)}. Talk these "
             "through before averaging them." if flagged else
@@ -155,13 +154,15 @@ def merged_json(merged: list[MergedProject]) -> dict[str, Any]:
         "totals": {x: {"total": o.total, "scored": o.scored, "complete": o.complete,
                        "passed": o.passed} for x, o in m.totals.items()},
         "mean_total": m.mean_total,
+        "mean_complete": m.mean_complete,
         "mean_passed": m.mean_passed,
     } for m in merged]}
 
 
 def merged_csv(merged: list[MergedProject]) -> str:
     """One row per project and competency (then a total and a result row per project); one
-    score column per reviewer across all projects."""
+    score column per reviewer across all projects. The total row's `mean` is the panel's
+    score (the weighted sum of the means above it), the result row's its verdict."""
     reviewers = list(dict.fromkeys(x for m in merged for x in m.reviewers))
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -176,10 +177,10 @@ def merged_csv(merged: list[MergedProject]) -> str:
                              "yes" if r.disagreement else "no"])
         writer.writerow([*base, "total", "Weighted total", "100",
                          *[f"{m.totals[x].total:g}" if x in m.totals else "" for x in reviewers],
-                         "" if m.mean_total is None else f"{m.mean_total:.2f}", "", ""])
+                         f"{m.mean_total:.2f}", "", ""])
         writer.writerow([*base, "result", f"Pass at {m.pass_threshold:g}%", "",
                          *[_result(m.totals[x]) if x in m.totals else "" for x in reviewers],
-                         "" if m.mean_passed is None else _verdict(m.mean_passed), "", ""])
+                         _verdict(m.mean_passed), "", ""])
     return out.getvalue()
 
 

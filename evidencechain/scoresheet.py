@@ -63,7 +63,7 @@ def score_sheet(view: ProjectView) -> str:
         "JavaScript; the rubric can still be read.</p></noscript>"
         '<p class="ec-score-reviewer"><label for="ec-score-reviewer">Your initials</label> '
         '<input type="text" id="ec-score-reviewer" maxlength="12" autocomplete="off" '
-        'spellcheck="false" aria-describedby="ec-score-storage"></p>'
+        'autocapitalize="characters" spellcheck="false" aria-describedby="ec-score-storage"></p>'
     )
     fieldsets = "".join(_competency(view, c) for c in rubric.competencies)
     result = (
@@ -191,7 +191,8 @@ def _read_json(path: Path, display: PurePosixPath,
         competencies=tuple((e["competency"], e.get("title", e["competency"]),
                             float(e["weight"])) for e in data["scores"]),
         scores={e["competency"]: e["score"] for e in data["scores"]},
-        where=Problem(display, line, col, ERROR, ""))], []
+        where=Problem(display, line, col, ERROR, ""),
+        notes={e["competency"]: e.get("note", "") for e in data["scores"]})], []
 
 
 def _located(doc: YamlDocument, path: tuple, message: str) -> Problem:
@@ -296,7 +297,7 @@ def _csv_values(row: dict[str, str], where: _CsvRow,
     return {"reviewer": row["reviewer"], "site": row.get("site", ""), "project": row["project"],
             "build_id": row["build_id"], "rubric": row["rubric"], "pass_threshold": threshold,
             "competency": row["competency"], "title": row.get("title") or row["competency"],
-            "weight": weight, "score": score, "where": where}
+            "weight": weight, "score": score, "note": row.get("note", ""), "where": where}
 
 
 def _number(text: str) -> float | None:
@@ -333,4 +334,5 @@ def _csv_sheet(display: PurePosixPath, rows: list[tuple[int, dict[str, Any]]],
         pass_threshold=first["pass_threshold"],
         competencies=tuple((v["competency"], v["title"], v["weight"]) for _, v in rows),
         scores={v["competency"]: v["score"] for _, v in rows},
-        where=Problem(display, first_line, 1, ERROR, ""))
+        where=Problem(display, first_line, 1, ERROR, ""),
+        notes={v["competency"]: v["note"] for _, v in rows})

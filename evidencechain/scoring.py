@@ -242,6 +242,17 @@ class SheetScores:
     competencies: tuple[tuple[str, str, float], ...]  # (id, title, weight) in sheet order
     scores: dict[str, int | None]
     where: Problem  # where the sheet starts, for messages about the sheet as a whole
+    notes: dict[str, str] = field(default_factory=dict)  # by competency id, as exported
+
+    def identity(self) -> tuple:
+        """What makes two exports the same sheet: reviewer, site, project, build, rubric,
+        scores and notes. A note compares without surrounding space and without the quote
+        the CSV export puts before a leading = + - @ (so a sheet's JSON and CSV exports are
+        one sheet)."""
+        notes = tuple(sorted((cid, _plain_note(note)) for cid, note in self.notes.items()
+                             if _plain_note(note)))
+        return (self.reviewer, self.site, self.project, self.build_id, _shape(self),
+                tuple(sorted(self.scores.items())), notes)
 
     def as_rubric(self) -> Rubric:
         """The rubric as far as the export describes it (no guides), for `assess`."""
@@ -292,29 +303,46 @@ class MergedProject:
     totals: dict[str, Outcome]  # by reviewer label
 
     @property
-    def mean_total(self) -> float | None:
-        """The panel's score: the mean of the complete sheets' totals (None if none is)."""
-        complete = [o.total for o in self.totals.values() if o.complete]
-        return sum(complete) / len(complete) if complete else None
+    def mean_total(self) -> float:
+        """The panel's score: the weighted sum of the competency means shown above it (the
+        sum of weight × mean / 4, in percent), so the total row adds up. When every sheet is
+        complete this is the mean of the reviewers' totals; a competency nobody scored counts
+        as 0, as an unscored competency does in a reviewer's total."""
+        return sum(r.weight * r.mean / MAX_SCORE for r in self.rows if r.mean is not None)
+
+    @property
+    def mean_complete(self) -> bool:
+        """Every competency has at least one reviewer's score, so every mean is known."""
+        return all(r.mean is not None for r in self.rows)
 
     @property
     def mean_passed(self) -> bool | None:
-        """Whether the panel's score reaches the threshold (None without a complete sheet)."""
-        mean = self.mean_total
-        return None if mean is None else mean + 1e-9 >= self.pass_threshold
+        """Whether the panel's score reaches the threshold; None ("incomplete") while some
+        competency has no score at all."""
+        if not self.mean_complete:
+            return None
+        return self.mean_total + 1e-9 >= self.pass_threshold
 
 
 def merge_sheets(sheets: list[SheetScores]) -> tuple[list[MergedProject], list[Problem]]:
     """Group sheets by site and project and line their scores up.
 
     A sheet scored against another rubric (other competencies or weights) than the first
-    sheet of its project cannot be compared and is left out with an error; two sheets of
-    one reviewer are both kept, the second labelled `AB (2)`, with a warning.
+    sheet of its project cannot be compared and is left out with an error. The same sheet
+    read twice (a reviewer's JSON and CSV export of it, or one file given twice) counts
+    once: the first is kept, with a warning at the other. Two different sheets of one
+    reviewer are both kept, the second labelled `AB (2)`, with a warning.
     """
     groups: dict[tuple[str, str], list[SheetScores]] = {}
     problems: list[Problem] = []
     for sheet in sheets:
         group = groups.setdefault((sheet.site, sheet.project), [])
+        same = next((kept for kept in group if kept.identity() == sheet.identity()), None)
+        if same is not None:
+            problems.append(_at(sheet.where, WARNING,
+                                f"reviewer '{sheet.reviewer}', {sheet.project}: same sheet as "
+                                f"{_sheet_place(same, sheet)}; counted once"))
+            continue
         if group and _shape(group[0]) != _shape(sheet):
             problems.append(_at(sheet.where, ERROR, f"scored against rubric '{sheet.rubric}' "
                                                     "with other competencies or weights than "
@@ -339,6 +367,21 @@ def merge_sheets(sheets: list[SheetScores]) -> tuple[list[MergedProject], list[P
                                     build_ids, tuple(totals), rows, totals))
     return merged, problems
 
+
+
+def _plain_note(note: str) -> str:
+    note = note.strip()
+    if note[:1] == "'" and note[1:2] in ("=", "+", "-", "@", "\t", "\r"):
+        note = note[1:].strip()
+    return note
+
+
+def _sheet_place(sheet: SheetScores, other: SheetScores) -> str:
+    """The file `sheet` was read from; with its line when `other` was read from it too."""
+    where = sheet.where
+    if where.file == other.where.file:
+        return f"{where.file}:{where.line}"
+    return str(where.file)
 
 
 def _shape(sheet: SheetScores) -> tuple:

@@ -39,8 +39,14 @@ def _csv(export: dict) -> str:
         writer.writerow([export["reviewer"], export["site"], export["project"],
                          export["build_id"], export["rubric"]["name"], 70, entry["competency"],
                          entry["title"], entry["weight"],
-                         "" if entry["score"] is None else entry["score"], entry["note"]])
+                         "" if entry["score"] is None else entry["score"],
+                         _guard(entry["note"])])
     return out.getvalue()
+
+
+def _guard(text: str) -> str:
+    """A cell as scoresheet.js writes it: a leading = + - @ tab or CR is quoted away."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 @pytest.fixture
@@ -114,8 +120,63 @@ def test_unscored_competencies_leave_the_total_incomplete(tmp_path):
     project = json.loads(result.output)["projects"][0]
     assert project["totals"]["GH"] == {"total": 80.0, "scored": 5, "complete": False,
                                        "passed": None}
-    assert project["mean_total"] is None  # an incomplete sheet never counts in the panel's mean
+    assert project["mean_total"] == 80.0  # nobody scored modelling: it counts as 0
+    assert project["mean_complete"] is False
     assert project["mean_passed"] is None
+
+
+def test_the_panels_total_is_the_weighted_sum_of_the_means_shown(tmp_path):
+    # AB's complete sheet totals 75% (a pass); CD scored three competencies, all 1. The
+    # panel's total must add up from the means in its column, CD's scores included.
+    ab = tmp_path / "ab.json"
+    ab.write_text(json.dumps(_export("AB", [3, 3, 3, 3, 3, 3])))
+    cd = tmp_path / "cd.json"
+    cd.write_text(json.dumps(_export("CD", [1, 1, 1, None, None, None])))
+
+    result = run_cli("scores", "merge", "--format", "json", ab, cd)
+
+    (project,) = json.loads(result.output)["projects"]
+    weighted = sum(r["weight"] * r["mean"] / 4 for r in project["competencies"])
+    assert weighted == pytest.approx(61.25)
+    assert project["mean_total"] == pytest.approx(weighted)
+    assert (project["mean_complete"], project["mean_passed"]) == (True, False)
+
+    text = run_cli("scores", "merge", ab, cd).output.splitlines()
+    assert next(line for line in text if "Weighted total" in line).split()[-3:] == [
+        "75%", "13.75%", "61.25%"]
+    assert next(line for line in text if "Result" in line).split()[-3:] == [
+        "pass", "incomplete", "fail"]
+    rows = list(csv.DictReader(io.StringIO(
+        run_cli("scores", "merge", "--format", "csv", ab, cd).output)))
+    assert (rows[-2]["mean"], rows[-1]["mean"]) == ("61.25", "fail")
+
+
+def test_the_panel_is_incomplete_while_a_competency_has_no_score(tmp_path):
+    ab = tmp_path / "ab.json"
+    ab.write_text(json.dumps(_export("AB", [4, 4, 4, 4, 4, None])))
+    cd = tmp_path / "cd.json"
+    cd.write_text(json.dumps(_export("CD", [4, 4, 4, 4, 4, None])))
+
+    result = run_cli("scores", "merge", ab, cd)
+    as_json = json.loads(run_cli("scores", "merge", "--format", "json", ab, cd).output)
+
+    (project,) = as_json["projects"]
+    assert (project["mean_total"], project["mean_passed"]) == (90.0, None)
+    lines = result.output.splitlines()
+    assert next(line for line in lines if "Weighted total" in line).split()[-1] == "90%"
+    assert next(line for line in lines if "Result" in line).split()[-1] == "incomplete"
+
+
+def test_the_guide_shows_the_real_output_of_scores_merge(three_reviewers):
+    guide = (Path(__file__).parents[1] / "docs" / "guide.md").read_text(encoding="utf-8")
+    command = ("$ evidencechain scores merge scores-router-AB.json scores-router-CD.json "
+               "scores-router-EF.csv\n")
+    start = guide.index(command) + len(command)
+    shown = guide[start:guide.index("```", start)]
+
+    result = run_cli("scores", "merge", *three_reviewers)
+
+    assert shown == result.output
 
 
 def test_projects_and_sites_are_kept_apart(tmp_path):
@@ -147,6 +208,56 @@ def test_the_same_reviewer_twice_and_different_builds_are_warnings(tmp_path):
             "this sheet is shown as 'AB (2)'") in result.stderr
     assert ("router: reviewers scored different builds (0123456789ab, ba9876543210); the "
             "page changed between reviews") in result.stderr
+
+
+def _with_notes(export: dict) -> dict:
+    export["scores"][0]["note"] = "Framing is argued from the brief."
+    export["scores"][3]["note"] = '=run.sh ran; "2 commands", all green.\nSecond line.'
+    return export
+
+
+def test_a_sheets_json_and_csv_exports_count_once(tmp_path):
+    as_json = tmp_path / "scores-router-AB.json"
+    as_json.write_text(json.dumps(_with_notes(_export("AB", [3, 4, 2, 3, 2, 1])), indent=2))
+    as_csv = tmp_path / "scores-router-AB.csv"
+    as_csv.write_text(_csv(_with_notes(_export("AB", [3, 4, 2, 3, 2, 1]))), newline="")
+    other = tmp_path / "scores-router-CD.json"
+    other.write_text(json.dumps(_export("CD", [4, 4, 3, 3, 3, 3])))
+
+    result = run_cli("scores", "merge", "--format", "json", as_json, other, as_csv)
+
+    assert result.exit_code == 0, result.output
+    (project,) = json.loads(result.stdout)["projects"]
+    assert project["reviewers"] == ["AB", "CD"]
+    assert project["mean_total"] == pytest.approx((66.25 + 83.75) / 2)
+    assert result.stderr.splitlines() == [
+        f"{as_csv.as_posix()}:2:1: warning: reviewer 'AB', router: same sheet as "
+        f"{as_json.as_posix()}; counted once"]
+    text = run_cli("scores", "merge", as_csv, other, as_json).stdout
+    assert "2 reviewer(s)" in text and "AB (2)" not in text
+
+
+def test_one_file_given_twice_counts_once(tmp_path):
+    path = tmp_path / "ab.json"
+    path.write_text(json.dumps(_export("AB", [2] * 6)))
+
+    result = run_cli("scores", "merge", "--format", "json", path, path)
+
+    assert json.loads(result.stdout)["projects"][0]["reviewers"] == ["AB"]
+    assert (f"{path.as_posix()}:1:1: warning: reviewer 'AB', router: same sheet as "
+            f"{path.as_posix()}:1; counted once") in result.stderr
+
+
+def test_the_same_scores_with_other_notes_are_another_sheet(tmp_path):
+    first = tmp_path / "a.json"
+    first.write_text(json.dumps(_export("AB", [2] * 6)))
+    again = tmp_path / "b.csv"
+    again.write_text(_csv(_with_notes(_export("AB", [2] * 6))), newline="")
+
+    result = run_cli("scores", "merge", "--format", "json", first, again)
+
+    assert json.loads(result.stdout)["projects"][0]["reviewers"] == ["AB", "AB (2)"]
+    assert "shown as 'AB (2)'" in result.stderr and "counted once" not in result.stderr
 
 
 def _bad(tmp_path: Path, name: str, text: str) -> tuple[Path, str]:

@@ -119,6 +119,43 @@ def test_exports_merge_across_reviewers(chromium, site_server, tmp_path):
     assert ethics.split()[-7:] == ["1", "3", "2.00", "2", "differ", "by", "2+"]
 
 
+def test_initials_are_typed_once_for_the_site_and_kept_uppercase(context, site_server,
+                                                                 tmp_path):
+    page = _open(context, site_server + PAGE)
+    field = page.locator("#ec-score-reviewer")
+    field.press_sequentially("b.d")
+    assert page.input_value("#ec-score-reviewer") == "BD"
+    field.press("Home")
+    field.press_sequentially("a")  # the caret stays where the reviewer typed
+    assert page.input_value("#ec-score-reviewer") == "ABD"
+    field.press("Backspace")
+    field.press("End")
+    field.press("Backspace")
+    field.press_sequentially("c")
+    assert page.input_value("#ec-score-reviewer") == "BC"
+
+    other = _open(context, site_server + "projects/brand-campaign-visuals/index.html")
+    assert other.input_value("#ec-score-reviewer") == "BC"  # not typed again
+    other.locator("input[name='ec-score-communication'][value='3']").check()
+    exported = _download(other, "json", tmp_path)
+    exported_csv = _download(other, "csv", tmp_path)
+
+    assert exported.name == "scores-brand-campaign-visuals-BC.json"
+    data = json.loads(exported.read_text(encoding="utf-8"))
+    jsonschema.validate(data, load_schema(SCORES_SCHEMA))
+    assert data["reviewer"] == "BC"
+    (from_csv,), problems = read_export(exported_csv, PurePosixPath(exported_csv.name))
+    assert problems == [] and from_csv.reviewer == "BC"
+    # Remembered for the site, not for one project: a third page has them too, and the
+    # first page's own saved sheet keeps its reviewer.
+    third = _open(context, site_server + "projects/legible-lettering-study/index.html")
+    assert third.input_value("#ec-score-reviewer") == "BC"
+    page.reload()
+    page.wait_for_load_state("load")
+    assert page.input_value("#ec-score-reviewer") == "BC"
+    assert page.problems == other.problems == third.problems == []
+
+
 def test_export_asks_for_initials_first(context, site_server):
     page = _open(context, site_server + PAGE)
     page.locator("[data-ec-export='json']").click()

@@ -1,12 +1,21 @@
 /* evidencechain score sheet: weighted total, saving in this browser, JSON and CSV export.
    Scores live in localStorage only; nothing is sent anywhere and nothing is loaded from the
    network. Works from file:// too. The weighted total is computed exactly as
-   evidencechain/scoring.py does: the sum of weight * score / 4, in percent. */
+   evidencechain/scoring.py does: the sum of weight * score / 4, in percent.
+   The reviewer's initials are remembered for the whole site (not per project), so they are
+   typed once, and are kept as uppercase letters and digits ("ab" becomes "AB"). */
 (function () {
   "use strict";
 
   var PREFIX = "evidencechain:scores:v1:";
+  // Another prefix than PREFIX, so no project slug can collide with it.
+  var REVIEWER_PREFIX = "evidencechain:reviewer:v1:";
   var MAX_SCORE = 4;
+
+  /* Initials as exported: uppercase letters and digits only ("a.b." becomes "AB"). */
+  function initials(text) {
+    return String(text || "").toUpperCase().replace(/[^\p{L}\p{N}]+/gu, "");
+  }
 
   function storage() {
     try {
@@ -26,6 +35,7 @@
   function initSheet(sheet) {
     var data = sheet.dataset;
     var key = PREFIX + data.site + ":" + data.project;
+    var reviewerKey = REVIEWER_PREFIX + data.site;
     var store = storage();
     var threshold = parseFloat(data.threshold);
     var reviewer = sheet.querySelector("#ec-score-reviewer");
@@ -52,7 +62,7 @@
         scores[c.id] = scoreOf(c);
         notes[c.id] = c.note.value;
       });
-      return {reviewer: reviewer.value.trim(), scores: scores, notes: notes,
+      return {reviewer: initials(reviewer.value), scores: scores, notes: notes,
               build_id: data.buildId, saved_at: new Date().toISOString()};
     }
 
@@ -95,22 +105,47 @@
       }
     }
 
+    /* The initials typed on any project page of this site fill in every other one. */
+    function saveReviewer() {
+      if (!store) return;
+      try {
+        var value = initials(reviewer.value);
+        if (value) store.setItem(reviewerKey, value);
+        else store.removeItem(reviewerKey);
+      } catch (error) {
+        // not saved: the scores' own save says so
+      }
+    }
+
+    /* Uppercase letters and digits as they are typed, keeping the caret where it was. */
+    function normalizeReviewer(event) {
+      if (event && event.isComposing) return; // an input method is still composing
+      var value = reviewer.value;
+      var clean = initials(value);
+      if (clean === value) return;
+      var caret = initials(value.slice(0, reviewer.selectionStart || 0)).length;
+      reviewer.value = clean;
+      if (document.activeElement === reviewer) reviewer.setSelectionRange(caret, caret);
+    }
+
     function restore() {
       if (!store) {
         say("This browser does not let the page save scores; export them before you leave.");
         return;
       }
-      var saved = null;
+      var saved = null, remembered = "";
       try {
         saved = JSON.parse(store.getItem(key) || "null");
+        remembered = initials(store.getItem(reviewerKey));
       } catch (error) {
         saved = null;
       }
+      // The initials saved with this project's scores are theirs; else the site's.
+      reviewer.value = (saved && initials(saved.reviewer)) || remembered;
       if (!saved) {
         say("Scores are saved in this browser as you go.");
         return;
       }
-      reviewer.value = saved.reviewer || "";
       competencies.forEach(function (c) {
         var score = saved.scores ? saved.scores[c.id] : null;
         var radio = score === null || score === undefined ? null :
@@ -169,15 +204,16 @@
     }
 
     function download(kind) {
-      var initials = reviewer.value.trim();
-      if (!initials) {
+      normalizeReviewer();
+      var who = initials(reviewer.value);
+      if (!who) {
         say("Type your initials first: the export names its reviewer.");
         reviewer.focus();
         return;
       }
       var text = kind === "csv" ? exportCsv() : exportJson();
       var type = kind === "csv" ? "text/csv" : "application/json";
-      var safe = initials.replace(/[^A-Za-z0-9_-]+/g, "_");
+      var safe = who.replace(/[^A-Za-z0-9_-]+/g, "_");
       var link = document.createElement("a");
       link.href = URL.createObjectURL(new Blob([text], {type: type + ";charset=utf-8"}));
       link.download = "scores-" + data.project + "-" + safe + "." + kind;
@@ -202,8 +238,18 @@
       say("Scores cleared.");
     }
 
-    sheet.addEventListener("change", function () { save(); render(); });
-    sheet.addEventListener("input", function () { save(); render(); });
+    function edited(event) {
+      if (event.target === reviewer) {
+        normalizeReviewer(event);
+        saveReviewer();
+      }
+      save();
+      render();
+    }
+
+    sheet.addEventListener("change", edited);
+    sheet.addEventListener("input", edited);
+    reviewer.addEventListener("compositionend", edited);
     sheet.querySelectorAll("[data-ec-export]").forEach(function (button) {
       button.addEventListener("click", function () { download(button.dataset.ecExport); });
     });

@@ -9,6 +9,7 @@ PyYAML's composer gives nodes with marks; we construct the data ourselves so tha
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -84,7 +85,7 @@ def load_yaml(path: Path, display: PurePosixPath) -> YamlDocument:
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
-        raise _from_marked(exc, display) from None
+        raise _from_marked(exc, display, text) from None
     except yaml.YAMLError as exc:
         raise _error(display, 1, 1, f"invalid YAML: {exc}") from None
     if node is None:
@@ -133,11 +134,52 @@ def _error(file: PurePosixPath, line: int, col: int, message: str) -> YamlLoadEr
     return YamlLoadError(Problem(file, line, col, ERROR, message))
 
 
-def _from_marked(exc: yaml.MarkedYAMLError, display: PurePosixPath) -> YamlLoadError:
+def _from_marked(exc: yaml.MarkedYAMLError, display: PurePosixPath,
+                 text: str) -> YamlLoadError:
+    """PyYAML's error, placed where the mistake usually is rather than where parsing gave up.
+
+    An unclosed quote or bracket is only noticed lines later; the place to fix is where
+    it was opened, so that is where the message points.
+    """
     mark = exc.problem_mark or exc.context_mark
     line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
     words = " ".join(part for part in (exc.context, exc.problem) if part)
+    quote = _unclosed_quote(text, line)
+    if quote:
+        q_line, q_col, char = quote
+        return _error(display, q_line, q_col,
+                      f"invalid YAML: the {char} opened here is not closed on its line, so the "
+                      f"text runs on until YAML fails at {line}:{col} ({words}); close it")
+    bracket = _BRACKETS.get(exc.context or "")
+    if bracket and exc.context_mark:
+        b_line, b_col = exc.context_mark.line + 1, exc.context_mark.column + 1
+        return _error(display, b_line, b_col,
+                      f"invalid YAML: the '{bracket[0]}' opened here is not closed by "
+                      f"'{bracket[1]}' before {line}:{col}; close it, or write one '- item' "
+                      "per line instead")
+    if exc.problem == "mapping values are not allowed in this context":
+        words += ("; quote a value that contains ': ', or indent this line like the key "
+                  "above it")
     return _error(display, line, col, f"invalid YAML: {words}")
+
+
+_BRACKETS = {"while parsing a flow sequence": "[]", "while parsing a flow mapping": "{}"}
+# A value that starts with a quote: `key: "...` or `- '...`.
+_QUOTED_VALUE = re.compile(r"""^(\s*(?:-\s+)?(?:[^\s#'"][^#]*?:\s+)?)(["'])(.*)$""")
+
+
+def _unclosed_quote(text: str, error_line: int) -> tuple[int, int, str] | None:
+    """The first quote before `error_line` whose value does not close on its own line."""
+    for number, line in enumerate(text.splitlines()[: error_line - 1], start=1):
+        match = _QUOTED_VALUE.match(line)
+        if not match:
+            continue
+        head, char, rest = match.groups()
+        closing = (re.search(r'(?<!\\)"', rest) if char == '"'
+                   else re.search(r"'(?!')", rest.replace("''", "")))
+        if closing is None:
+            return number, len(head) + 1, char
+    return None
 
 
 def _mark(node: yaml.Node) -> tuple[int, int]:

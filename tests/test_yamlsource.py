@@ -42,7 +42,11 @@ def test_merge_keys_are_resolved(tmp_path):
 @pytest.mark.parametrize(("text", "where", "words"), [
     ("a: 1\na: 2\n", (2, 1), "duplicate key 'a'"),
     ("a:\n\tb: 1\n", (2, 1), "tab used for indentation"),
-    ("a: [1, 2\n", (2, 1), "invalid YAML"),
+    ("a: [1, 2\n", (1, 4), "the '[' opened here is not closed by ']' before 2:1"),
+    ('a: "open\nb: "x"\n', (1, 4), 'the " opened here is not closed on its line'),
+    ("a: 'it''s open\nb: 1\n", (1, 4), "the ' opened here is not closed on its line"),
+    ("a: 1\n  b: 2\n", (2, 4), "or indent this line like the key above it"),
+    ("a: \"closed\"\nb: [\n", (3, 1), "invalid YAML"),  # a closed quote is not blamed
     ("", (1, 1), "file is empty"),
     (b"a: \xff\n", (1, 4), "not UTF-8"),
 ])

@@ -547,14 +547,15 @@ def _reproduce(view: ProjectView) -> str:
     if view.reproduction:
         parts.append(reproduction_badge(view.reproduction))
     r = m.reproduce
-    if r and r.commands:
-        # Escaped HTML, not a Markdown fence: a command holding ``` must not end the block.
-        commands = "\n".join(r.commands)
-        parts.append(f'<div class="highlight"><pre><code>{h(commands)}</code></pre></div>')
+    # What the run covers (often sample data, not the headline's) sits right under the badge.
     if r and is_filled(r.environment):
         parts.append(f"<p><strong>Environment</strong></p>\n{prose(r.environment)}")
     if r and r.expected:
         parts.append(_claims_table(view))
+    if r and r.commands:
+        # Escaped HTML, not a Markdown fence: a command holding ``` must not end the block.
+        commands = "\n".join(r.commands)
+        parts.append(f'<div class="highlight"><pre><code>{h(commands)}</code></pre></div>')
     if view.audit and view.audit.findings:
         parts.append(audit_checklist(view.audit))
     return "\n\n".join(parts)

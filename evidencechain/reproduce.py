@@ -356,7 +356,8 @@ class Record:
         return self.status == PASSED and self.reproduced == len(self.metrics)
 
     def headline(self) -> str:
-        """`reproduced 2 of 2 metrics in 41 s on 2026-01-05`, or what went wrong."""
+        """`reproduced 2 of 2 metrics (f1 0.91, p95_ms 118) in 41 s on 2026-01-05`, or what
+        went wrong."""
         day = self.started_at[:10]
         took = format_seconds(self.seconds)
         if self.status == TIMED_OUT:
@@ -373,7 +374,16 @@ class Record:
                     f"after {took} on {day}")
         if not self.metrics:
             return f"commands ran cleanly in {took} on {day} (no claimed metrics to compare)"
-        return f"reproduced {self.reproduced} of {len(self.metrics)} metrics in {took} on {day}"
+        return (f"reproduced {self.reproduced} of {len(self.metrics)} metrics "
+                f"({self.values_found()}) in {took} on {day}")
+
+    def values_found(self, most: int = 3) -> str:
+        """`precision 0.62, recall 0.7`: what the run measured, so a badge never stands for
+        a number the run did not produce (a headline claim made on other data)."""
+        shown = [f"{m.name} {'not found' if m.value is None else f'{m.value:g}'}"
+                 for m in self.metrics[:most]]
+        more = len(self.metrics) - most
+        return ", ".join(shown) + (f", +{more} more" if more > 0 else "")
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document written to reproduction.json."""

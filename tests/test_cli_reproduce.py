@@ -117,7 +117,8 @@ def test_a_claim_within_tolerance_is_reproduced_and_recorded(tmp_path):
     result = run_cli("reproduce", ws, "--yes", "--project", "p")
 
     assert result.exit_code == 0, result.output
-    assert "p: reproduced 1 of 1 metrics in" in result.output
+    # The badge says what the run measured, not only that it matched a claim.
+    assert "p: reproduced 1 of 1 metrics (precision 0.881) in" in result.output
     assert "[1/2] running: python -c" in result.output  # the progress line
     assert "[2/2] ok in" in result.output
     record = _record(ws)
@@ -287,7 +288,7 @@ def test_build_shows_the_badge_with_the_log_one_click_away(tmp_path):
 
     assert result.exit_code == 0, result.output
     page = (ws / "site/projects/p/index.html").read_text(encoding="utf-8")
-    assert '<span class="ec-badge ec-ok">reproduced 1 of 1 metrics in' in page
+    assert '<span class="ec-badge ec-ok">reproduced 1 of 1 metrics (precision 0.881) in' in page
     assert '<a href="reproduction-log.txt">log</a>' in page
     assert '<a href="reproduction.json">record</a>' in page
     assert "stale" not in page
@@ -407,5 +408,8 @@ def test_the_built_example_shows_the_reproduced_badge(built_example):
     page = (built_example / "projects/support-ticket-classifier/index.html").read_text(
         encoding="utf-8")
 
-    assert '<span class="ec-badge ec-ok">reproduced 1 of 1 metrics in' in page
+    assert '<span class="ec-badge ec-ok">reproduced 1 of 1 metrics (precision 0.62) in' in page
+    # What the run covers (synthetic tickets, not the headline's 0.87) follows the badge.
+    badge = page.index("reproduced 1 of 1 metrics")
+    assert page.index("120 synthetic", badge) < page.index("<pre><code>", badge)
     assert (built_example / "projects/support-ticket-classifier" / LOG_FILE).is_file()

@@ -92,7 +92,8 @@ class _InvalidWorkspace(WorkspaceError):
               help="Print every record in full, with its validation codes, as JSON.")
 @TRUST_OPTION
 @click.option("--strict", is_flag=True,
-              help="Fail on anything short of verified: unknown signers, no credentials.")
+              help="Fail on anything short of verified: unknown signers, no credentials, "
+                   "ingredients that fail verification.")
 @_handle_errors
 def verify(files: tuple[Path, ...], as_json: bool, trust_files: tuple[Path, ...],
            strict: bool) -> None:

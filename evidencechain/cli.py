@@ -215,7 +215,8 @@ class _Progress:
 
     def _summary(self, stage: StageTotals) -> str:
         unit = self.UNITS.get(stage.name)
-        counts = (f" {stage.done} {unit}, {stage.cached} cached," if unit and stage.total
+        detail = f" ({stage.detail})" if stage.detail else ""
+        counts = (f" {stage.done} {unit}{detail}, {stage.cached} cached," if unit and stage.total
                   else "")
         return f"{stage.name}:{counts} {stage.seconds:.1f} s"
 

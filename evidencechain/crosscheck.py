@@ -197,6 +197,15 @@ def chain_issues(
     return list(found.values())
 
 
+def all_chain_issues(
+    records: Mapping[str, ProvenanceRecord],
+    declared: Mapping[str, Sequence[str]] | None = None,
+) -> dict[str, list[ChainIssue]]:
+    """`chain_issues` of every key of `records`; keys without any are left out."""
+    found = {key: chain_issues(key, records, declared) for key in records}
+    return {key: issues for key, issues in found.items() if issues}
+
+
 def describe_chain_issues(issues: Sequence[ChainIssue]) -> str:
     """E.g. "1 ingredient fails verification" (or "2 sources in its chain fail ...")."""
     n = len(issues)

@@ -430,7 +430,7 @@ def _figure(view: ProjectView, path: str, anchors: set[str] | None = None) -> st
         link = (f'<span class="ec-withheld">original withheld for blind review: '
                 f"{h(item.withheld)}</span>")
     panel = provenance_panel(view.provenance.get(path), _ingredient_tree(view, path),
-                             _chain_issues(view, path), set(view.assets))
+                             chain_issues_of(view, path), set(view.assets))
     if item.display is None and item.original_url.lower().endswith(".svg"):
         # An SVG is shown through <img>, where its scripts never run; never inlined, and
         # not linked for viewing (opened as a document, it would run on the site's origin).
@@ -446,7 +446,7 @@ def _figure(view: ProjectView, path: str, anchors: set[str] | None = None) -> st
             f"{img}</a><figcaption>{role} {caption} · {link}</figcaption>{panel}</figure>\n")
 
 
-def _chain_issues(view: ProjectView, path: str) -> list[ChainIssue]:
+def chain_issues_of(view: ProjectView, path: str) -> list[ChainIssue]:
     """Sources upstream of `path` (signed ingredients and declared `derived_from`) that
     fail verification; the same findings `check` reports as cross-check warnings."""
     if path not in view.provenance:
@@ -724,7 +724,7 @@ def provenance_parts(view: ProjectView) -> list[tuple[str, str]]:
     """The provenance summary of a project, as (verdict, words) pieces: the verdict counts,
     then how many files read as valid themselves but were made from a failing source."""
     parts = summarize(view.provenance.values()).parts()
-    upstream = sum(bool(_chain_issues(view, a.path)) for a in view.manifest.assets
+    upstream = sum(bool(chain_issues_of(view, a.path)) for a in view.manifest.assets
                    if a.path in view.provenance)
     if upstream:
         parts.append(("chain", f"{upstream} made from a source that fails verification"))

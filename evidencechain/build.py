@@ -19,7 +19,7 @@ from pathlib import Path
 from .assets import Gap, PreparedAsset, measure_gap, prepare_project_assets
 from .blind import BlindReview
 from .cache import CACHE_DIR, Cache, CacheStats, Tracker
-from .check import CheckResult, ProjectCheck, check_workspace
+from .check import CheckResult, ProjectCheck, check_workspace, declared_assets
 from .errors import BuildError, UsageError, WorkspaceError
 from .evidence_json import evidence_document, stamp_build, write_evidence
 from .manifest import find_root
@@ -88,7 +88,8 @@ def build_site(workspace_dir: Path, output: Path | None = None, *, force: bool =
     _remove_leftovers(output)
     scratch = Path(tempfile.mkdtemp(prefix=f".{output.name}.build-", dir=output.parent))
     try:
-        tracker.start("display", sum(len(c.project.manifest.assets) for c in checked.projects))
+        tracker.start("display", sum(len(c.project.manifest.assets) for c in checked.projects),
+                      declared_assets(checked.projects))
         with ThreadPoolExecutor(max_workers=jobs) as pool:
             reuse = _Reuse(cache, _previous_site(output, cache), pool, jobs, tracker)
             views, asset_problems = _prepare(checked, scratch / "stage", review, reuse)

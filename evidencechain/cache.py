@@ -466,6 +466,7 @@ class StageTotals:
 
     name: str
     total: int = 0
+    detail: str = ""  # where `total` comes from, in words, e.g. "9 + 5 + 5 declared in 3 projects"
     done: int = 0
     cached: int = 0
     seconds: float = 0.0
@@ -486,10 +487,12 @@ class Tracker:
         self._open: contextlib.AbstractContextManager | None = None
 
     @contextlib.contextmanager
-    def stage(self, name: str, total: int = 0) -> Iterator[StageTotals]:
-        """Time the block as stage `name` with `total` items (0: not counted)."""
+    def stage(self, name: str, total: int = 0, detail: str = "") -> Iterator[StageTotals]:
+        """Time the block as stage `name` with `total` items (0: not counted); `detail`
+        says where the total comes from, for the progress display."""
         totals = self.stages.setdefault(name, StageTotals(name))
         totals.total += total
+        totals.detail = detail or totals.detail
         self._current = totals
         self._tell("begin", totals)
         started = time.perf_counter()
@@ -500,11 +503,11 @@ class Tracker:
             self._current = None
             self._tell("end", totals)
 
-    def start(self, name: str, total: int = 0) -> None:
+    def start(self, name: str, total: int = 0, detail: str = "") -> None:
         """Begin stage `name` (ending the current one): for code that reads better without
         a `with` block around it."""
         self.stop()
-        self._open = self.stage(name, total)
+        self._open = self.stage(name, total, detail)
         self._open.__enter__()
 
     def stop(self) -> None:

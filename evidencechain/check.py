@@ -111,13 +111,21 @@ def _verify(result: CheckResult, strict: bool, cache: Cache | None, jobs: int,
     result.trust_anchor_count = len(workspace.config.provenance.trust_anchors)
     checked = result.projects
     assets = sum(len(c.project.manifest.assets) for c in checked)
-    with tracker.stage("provenance", assets):
+    with tracker.stage("provenance", assets, declared_assets(checked)):
         verified = verify_workspace([c.project for c in checked], trust, strict=strict,
                                     cache=cache, workers=jobs, tracker=tracker)
     for project_check, found in zip(checked, verified, strict=True):
         project_check.provenance = found.records
         problems.extend(found.problems)
         problems.extend(cross_check(project_check.project, found.records))
+
+
+def declared_assets(checked: list[ProjectCheck]) -> str:
+    """Where a count of assets comes from, so it adds up with the manifests: "9 + 5 + 5
+    declared in 3 projects" (up to 8 projects; more are only counted)."""
+    counts = [len(c.project.manifest.assets) for c in checked]
+    terms = " + ".join(map(str, counts)) + " " if 1 < len(counts) <= 8 else ""
+    return f"{terms}declared in {len(counts)} project{'s' if len(counts) != 1 else ''}"
 
 
 def _read_histories(workspace: Workspace, projects: list[ProjectCheck],

@@ -21,7 +21,7 @@ from .errors import EvidenceChainError
 
 if TYPE_CHECKING:
     from .cache import StageTotals
-    from .check import CheckResult
+    from .check import CheckResult, ProjectCheck
 
 WORKSPACE_ARG = click.argument(
     "workspace", type=click.Path(path_type=Path, file_okay=True), default=Path("."),
@@ -83,7 +83,18 @@ def check(workspace: Path, fmt: str, strict_provenance: bool) -> None:
 
 
 def _check_json(result: CheckResult) -> dict[str, Any]:
+    from .crosscheck import all_chain_issues
     from .evidence_json import provenance_summary, reproduction_dict
+
+    def chains(c: ProjectCheck) -> dict[str, list[Any]]:
+        declared = {a.path: a.derived_from for a in c.project.manifest.assets}
+        return all_chain_issues(c.provenance, declared)
+
+    def provenance(c: ProjectCheck) -> dict[str, Any]:
+        issues = chains(c)
+        return {path: {**record.to_dict(),
+                       "ingredient_issues": [i.to_dict() for i in issues.get(path, ())]}
+                for path, record in c.provenance.items()}
 
     return {
         "valid": result.errors == 0,
@@ -98,9 +109,10 @@ def _check_json(result: CheckResult) -> dict[str, Any]:
             "completeness": c.completeness.percent,
             "missing": [{"key": m.key, "label": m.label, "hint": m.hint}
                         for m in c.completeness.missing],
-            "provenance": {path: record.to_dict() for path, record in c.provenance.items()},
+            "provenance": provenance(c),
             # Same words as evidence.json and `verify --json`:
-            "provenance_summary": provenance_summary(c.provenance.values()),
+            "provenance_summary": provenance_summary(c.provenance.values(),
+                                                     failing_ingredients=len(chains(c))),
             "reproduction": reproduction_dict(c.reproduction),
             "rubric": c.rubric.name if c.rubric else None,
         } for c in result.projects],
@@ -215,7 +227,8 @@ class _Progress:
 
     def _summary(self, stage: StageTotals) -> str:
         unit = self.UNITS.get(stage.name)
-        counts = (f" {stage.done} {unit}, {stage.cached} cached," if unit and stage.total
+        detail = f" ({stage.detail})" if stage.detail else ""
+        counts = (f" {stage.done} {unit}{detail}, {stage.cached} cached," if unit and stage.total
                   else "")
         return f"{stage.name}:{counts} {stage.seconds:.1f} s"
 

@@ -10,8 +10,16 @@ because those are the candidate's own claim. Exit codes of `verify`:
 - 0 otherwise: an unknown signer, no credentials, a remote manifest (never fetched: reading
   is offline), or a file with nothing to verify (empty, or not really the image its name
   says) are reported, not failures;
-- with `--strict`, every file that is not "verified" fails;
+- with `--strict`, every file that is not "verified" fails, and so does every file made
+  from an ingredient that fails verification (see below);
 - 2 for wrong usage (a missing path, a folder holding no file that can carry credentials).
+
+A file's verdict is about that file alone: c2pa does not carry an ingredient's damage into
+the file made from it. So under each file, `verify` also names the ingredients that do not
+hold up: one whose own file is among those verified and fails verification on its own
+(matched by manifest label), and one whose failure the file's credentials recorded when it
+was used. These are warnings, not failures (exit 0, the file itself is intact), except with
+`--strict`. Signed ingredients whose files were not given are noted as not checked.
 
 `sign` signs a workspace's assets with the candidate's own key (see `signing.py`).
 """
@@ -21,6 +29,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,6 +41,7 @@ from .errors import UsageError, WorkspaceError
 # c2pa, mkdocs and Pillow load on first use, as cli.py does for `build`: `--help` and the
 # other commands stay fast.
 if TYPE_CHECKING:
+    from .crosscheck import ChainIssue
     from .model import Project, Workspace
     from .problems import Problem
     from .provenance import ProvenanceRecord, TrustSettings
@@ -82,7 +92,8 @@ class _InvalidWorkspace(WorkspaceError):
               help="Print every record in full, with its validation codes, as JSON.")
 @TRUST_OPTION
 @click.option("--strict", is_flag=True,
-              help="Fail on anything short of verified: unknown signers, no credentials.")
+              help="Fail on anything short of verified: unknown signers, no credentials, "
+                   "ingredients that fail verification.")
 @_handle_errors
 def verify(files: tuple[Path, ...], as_json: bool, trust_files: tuple[Path, ...],
            strict: bool) -> None:
@@ -99,15 +110,52 @@ def verify(files: tuple[Path, ...], as_json: bool, trust_files: tuple[Path, ...]
         raise UsageError("no file that can carry Content Credentials in "
                          + ", ".join(str(f) for f in files))
     records = verify_files(paths, TrustSettings.from_files(trust_files))
-    failed = [r for r in records if _fails(r, strict)]
+    chains = {r.path: _Chain.of(r, records) for r in records}
+    failed = [r for r in records if _fails(r, strict) or (strict and chains[r.path].issues)]
     if as_json:
-        click.echo(json.dumps(_verify_json(records, skipped, strict), indent=2,
+        click.echo(json.dumps(_verify_json(records, skipped, strict, chains, failed), indent=2,
                               ensure_ascii=False))
     else:
         for record in records:
             click.echo(_verify_line(record))
-        click.echo(_verify_footer(records, skipped, failed))
+            for line in chains[record.path].lines():
+                click.echo(f"  {line}")
+        click.echo(_verify_footer(records, skipped, failed, chains))
     sys.exit(1 if failed else 0)
+
+
+@dataclass(frozen=True)
+class _Chain:
+    """A file's ingredients that do not hold up, and how many were not checked at all."""
+
+    issues: tuple[ChainIssue, ...] = ()
+    unchecked: int = 0  # signed ingredients whose own file was not among those verified
+
+    @classmethod
+    def of(cls, record: ProvenanceRecord, records: list[ProvenanceRecord]) -> _Chain:
+        from .crosscheck import chain_issues
+
+        by_path = {r.path: r for r in records}
+        labels = {r.active_manifest for r in records if r.active_manifest}
+        issues = tuple(chain_issues(record.path, by_path))
+        reported = {i.source for i in issues}
+        unchecked = sum(1 for i in record.ingredients
+                        if i.active_manifest and i.active_manifest not in labels
+                        and (i.title or "(untitled)") not in reported)
+        return cls(issues, unchecked)
+
+    def lines(self) -> list[str]:
+        """`warning:` per failing ingredient, then a `note:` for the unchecked ones."""
+        out = []
+        for issue in self.issues:
+            noun = "ingredient" if issue.direct else "source"
+            out.append(f"warning: {noun} {issue.describe()}; this file itself is intact: "
+                       "c2pa does not carry an ingredient's damage into the file made from it")
+        if self.unchecked:
+            out.append(f"note: {self.unchecked} signed ingredient(s) show no failure in this "
+                       "file's credentials, but were not checked on their own: their files "
+                       "were not given (verify them too, e.g. the whole folder)")
+        return out
 
 
 def _collect(args: tuple[Path, ...]) -> tuple[list[Path], list[Path]]:
@@ -184,31 +232,39 @@ def _verify_line(record: ProvenanceRecord) -> str:
 
 
 def _verify_footer(records: list[ProvenanceRecord], skipped: list[Path],
-                   failed: list[ProvenanceRecord]) -> str:
+                   failed: list[ProvenanceRecord], chains: dict[str, _Chain]) -> str:
     from .crosscheck import summarize
 
     text = summarize(records).describe("files")
+    upstream = sum(bool(c.issues) for c in chains.values())
+    if upstream:
+        text += f" · {upstream} made from an ingredient that fails verification"
     if skipped:
         text += f" ({len(skipped)} other file(s) skipped: formats without credentials)"
     return text + (f": {len(failed)} failed" if failed else ": ok")
 
 
-def _verify_json(records: list[ProvenanceRecord], skipped: list[Path],
-                 strict: bool) -> dict[str, Any]:
+def _verify_json(records: list[ProvenanceRecord], skipped: list[Path], strict: bool,
+                 chains: dict[str, _Chain], failed: list[ProvenanceRecord]) -> dict[str, Any]:
     from .crosscheck import summarize
     from .provenance import VERDICT_LABELS
 
     summary = summarize(records)
+    failing = {id(r) for r in failed}
     return {
-        "ok": not any(_fails(r, strict) for r in records),
+        "ok": not failed,
         "strict": strict,
         "summary": {
             "total": summary.total,
             "counts": {v: summary.count(v) for v in VERDICT_LABELS},
             "ai_generated": summary.ai_generated,
+            "failing_ingredients": sum(bool(c.issues) for c in chains.values()),
             "text": summary.describe("files"),
         },
-        "records": [{**r.to_dict(), "fails": _fails(r, strict)} for r in records],
+        "records": [{**r.to_dict(), "fails": id(r) in failing,
+                     "ingredient_issues": [i.to_dict() for i in chains[r.path].issues],
+                     "unchecked_ingredients": chains[r.path].unchecked}
+                    for r in records],
         "skipped": [str(p) for p in skipped],
     }
 

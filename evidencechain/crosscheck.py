@@ -21,7 +21,7 @@ must obey, and `check` must stay usable for projects that have no credentials at
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -68,11 +68,16 @@ class ProvenanceSummary:
 
     def describe(self, noun: str = "assets") -> str:
         """E.g. "6 of 7 assets verified · 4 AI-generated · 1 unsigned"."""
+        return " · ".join(text for _, text in self.parts(noun))
+
+    def parts(self, noun: str = "assets") -> list[tuple[str, str]]:
+        """The pieces of `describe()`, each with its verdict ("" for the AI and other-file
+        counts), so a page can give each bad verdict its own badge."""
         if not self.total:
-            return f"no {noun}"
-        parts = [f"{self.count(VERIFIED)} of {self.total} {noun} verified"]
+            return [("", f"no {noun}")]
+        parts = [(VERIFIED, f"{self.count(VERIFIED)} of {self.total} {noun} verified")]
         if self.ai_generated:
-            parts.append(f"{self.ai_generated} AI-generated")
+            parts.append(("", f"{self.ai_generated} AI-generated"))
         for verdict, words in (
             (UNKNOWN_SIGNER, "signed by an unknown signer"),
             (TAMPERED, "tampered"),
@@ -80,10 +85,10 @@ class ProvenanceSummary:
             (NO_CREDENTIALS, "unsigned"),
         ):
             if self.count(verdict):
-                parts.append(f"{self.count(verdict)} {words}")
+                parts.append((verdict, f"{self.count(verdict)} {words}"))
         if self.not_media:
-            parts.append(f"{self.not_media} other file(s) that cannot carry credentials")
-        return " · ".join(parts)
+            parts.append(("", f"{self.not_media} other file(s) that cannot carry credentials"))
+        return parts
 
     @property
     def text(self) -> str:
@@ -102,6 +107,112 @@ def summarize(records: Iterable[ProvenanceRecord]) -> ProvenanceSummary:
         counts[record.verdict] = counts.get(record.verdict, 0) + 1
     ai = sum(r.ai_generated and r.verdict in _VALID for r in records)
     return ProvenanceSummary(len(records), counts, ai, len(everything) - len(records))
+
+
+# --------------------------------------------------------------------------- chain issues
+
+FAILS_ON_ITS_OWN = "fails-on-its-own"
+FAILED_WHEN_USED = "failed-when-used"
+
+
+@dataclass(frozen=True)
+class ChainIssue:
+    """A source in a file's chain that does not hold up, while the file itself may.
+
+    c2pa validates one file: an ingredient tampered after it was used leaves the file made
+    from it "verified", and an ingredient already invalid when used shows only in the
+    ingredient's own `validation_results`. `kind` says which: FAILS_ON_ITS_OWN (the
+    source's file was verified too and fails) or FAILED_WHEN_USED (the file's credentials
+    record that the ingredient failed validation when it was added).
+    """
+
+    source: str  # the source's key in the records (an asset path), else the ingredient title
+    matched: bool  # `source` is a key of the records (a file that was verified)
+    kind: str
+    via: str  # the file whose ingredient or declared source it is
+    direct: bool  # an ingredient or declared source of the file itself, not of a source
+    verdict_label: str = ""  # FAILS_ON_ITS_OWN: the source's own verdict, e.g. "Tampered / invalid"
+    detail: str = ""  # why, in words: the source's detail or the recorded codes
+    codes: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        """E.g. "'raw/a.jpg' fails verification on its own (tampered / invalid: ...)"."""
+        if self.kind == FAILS_ON_ITS_OWN:
+            what = (f"'{self.source}' fails verification on its own "
+                    f"({self.verdict_label.lower()}: {self.detail.rstrip('.')})")
+        else:
+            what = (f"'{self.source}' failed validation when it was used, as its "
+                    f"credentials record ({', '.join(self.codes)})")
+        return what if self.direct else f"{what}, a source of '{self.via}'"
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready, with the sentence `describe()` gives as `message`."""
+        return {"source": self.source, "matched": self.matched, "kind": self.kind,
+                "via": self.via, "direct": self.direct, "verdict_label": self.verdict_label,
+                "detail": self.detail, "codes": list(self.codes), "message": self.describe()}
+
+
+def chain_issues(
+    start: str,
+    records: Mapping[str, ProvenanceRecord],
+    declared: Mapping[str, Sequence[str]] | None = None,
+) -> list[ChainIssue]:
+    """Every source upstream of `start` that does not hold up, nearest first, each once.
+
+    `records` maps a key (an asset path, or a file path for `verify`) to its record. The
+    chain is followed through the signed ingredients (an ingredient is the file whose own
+    active manifest it carries) and, when given, the `declared` sources of each key
+    (`derived_from`). `start`'s own verdict is not looked at: that is its verdict.
+    """
+    declared = declared or {}
+    by_label = {r.active_manifest: k for k, r in records.items() if r.active_manifest}
+    found: dict[str, ChainIssue] = {}
+    seen = {start}
+    queue = [start]
+    while queue:
+        node = queue.pop(0)
+        record = records.get(node)
+        direct = node == start
+        sources: list[str] = list(declared.get(node, ()))
+        for ingredient in record.ingredients if record else ():
+            match = by_label.get(ingredient.active_manifest) if ingredient.active_manifest \
+                else None
+            if match is not None:
+                sources.append(match)
+            serious = tuple(c for c in ingredient.failure_codes if c != UNTRUSTED)
+            key = match or ingredient.title or "(untitled)"
+            broken_now = match is not None and _is_broken(records[match])
+            if serious and not broken_now and key not in found and key != start:
+                found[key] = ChainIssue(key, match is not None, FAILED_WHEN_USED, node,
+                                        direct, codes=serious, detail=", ".join(serious))
+        for source in sources:
+            rec = records.get(source)
+            if rec is not None and _is_broken(rec) and source not in found \
+                    and source != start:
+                found[source] = ChainIssue(source, True, FAILS_ON_ITS_OWN, node, direct,
+                                           rec.verdict_label, rec.detail, rec.failure_codes)
+            if source not in seen:
+                seen.add(source)
+                queue.append(source)
+    return list(found.values())
+
+
+def all_chain_issues(
+    records: Mapping[str, ProvenanceRecord],
+    declared: Mapping[str, Sequence[str]] | None = None,
+) -> dict[str, list[ChainIssue]]:
+    """`chain_issues` of every key of `records`; keys without any are left out."""
+    found = {key: chain_issues(key, records, declared) for key in records}
+    return {key: issues for key, issues in found.items() if issues}
+
+
+def describe_chain_issues(issues: Sequence[ChainIssue]) -> str:
+    """E.g. "1 ingredient fails verification" (or "2 sources in its chain fail ...")."""
+    n = len(issues)
+    noun = ("ingredient" if all(i.direct for i in issues) else "source in its chain") \
+        if n == 1 else ("ingredients" if all(i.direct for i in issues)
+                        else "sources in its chain")
+    return f"{n} {noun} fail{'s' if n == 1 else ''} verification"
 
 
 # --------------------------------------------------------------------------- cross-check

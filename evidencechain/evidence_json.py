@@ -19,7 +19,7 @@ from . import __version__
 from .chain import Completeness
 from .crosscheck import summarize
 from .model import WorkspaceConfig
-from .pages import ProjectView, h
+from .pages import ProjectView, chain_issues_of, h
 from .provenance import VERDICT_LABELS, ProvenanceRecord
 from .reproduce import RecordState
 from .scoresheet import BUILD_ID_TOKEN, SITE_TOKEN
@@ -83,13 +83,16 @@ def completeness_dict(completeness: Completeness) -> dict[str, Any]:
     }
 
 
-def provenance_summary(records: Iterable[ProvenanceRecord], noun: str = "assets") -> dict:
-    """Verdict counts, as `verify --json` prints them under `summary`."""
+def provenance_summary(records: Iterable[ProvenanceRecord], noun: str = "assets",
+                       failing_ingredients: int = 0) -> dict:
+    """Verdict counts, as `verify --json` prints them under `summary`; `failing_ingredients`
+    counts the files made from a source that fails verification (see `chain_issues`)."""
     summary = summarize(records)
     return {
         "total": summary.total,
         "counts": {verdict: summary.count(verdict) for verdict in VERDICT_LABELS},
         "ai_generated": summary.ai_generated,
+        "failing_ingredients": failing_ingredients,
         "text": summary.describe(noun),
     }
 
@@ -191,7 +194,9 @@ def _project(view: ProjectView) -> dict[str, Any]:
         **completeness_dict(view.completeness),
         "success_metrics": [{"name": s.name, "target": s.target, "achieved": s.achieved,
                              "met": s.met} for s in (m.brief.success_metrics if m.brief else [])],
-        "provenance_summary": provenance_summary(view.provenance.values()),
+        "provenance_summary": provenance_summary(
+            view.provenance.values(),
+            failing_ingredients=sum(bool(chain_issues_of(view, p)) for p in view.provenance)),
         "assets": [_asset(view, a.path) for a in m.assets],
         "models": [{"name": x.name, "version": x.version, "provider": x.provider,
                     "licence": x.licence, "commercial_use": x.commercial_use}
@@ -213,6 +218,7 @@ def _asset(view: ProjectView, path: str) -> dict[str, Any]:
         provenance = {key: data[key] for key in RECORD_FIELDS}
         # A withheld original's hash would let a reviewer match it to the public file.
         provenance["sha256"] = None if withheld else record.sha256
+        provenance["ingredient_issues"] = [i.to_dict() for i in chain_issues_of(view, path)]
     return {
         "path": path,
         "role": asset.role,

@@ -18,7 +18,7 @@ import yaml
 from .assets import Gap, PreparedAsset
 from .audit import CodeAudit
 from .chain import Completeness, is_filled
-from .crosscheck import summarize
+from .crosscheck import ChainIssue, chain_issues, describe_chain_issues, summarize
 from .history import Commit, ProjectHistory
 from .model import Asset, Candidate, Failure, Manifest, Project
 from .provenance import VERIFIED, ProvenanceRecord
@@ -166,7 +166,7 @@ def summary_card(view: ProjectView) -> str:
     facts = [("Evidence chain", f"{c.percent}% complete "
                                 f"({len(c.links) - len(c.missing)} of {len(c.links)} links)")]
     if view.provenance:
-        facts.insert(0, ("Provenance", summarize(view.provenance.values()).text))
+        facts.insert(0, ("Provenance", " · ".join(t for _, t in provenance_parts(view))))
     if m.model_card.models:
         facts.append(("Models", " · ".join(f"{x.name} ({_licence_type(x.commercial_use)})"
                                            for x in m.model_card.models)))
@@ -372,29 +372,32 @@ def _commercial(value: bool | None) -> str:
 def _assets(view: ProjectView) -> str:
     m = view.manifest
     out = []
+    anchors: set[str] = set()  # assets whose figure already carries their id
     finals = [a for a in m.assets if a.role == "final" and a.path in view.assets]
     for final in finals:
         sources = [p for p in final.derived_from if p in view.assets]
         name = PurePosixPath(final.path).name
-        out.append(f"### Final: {md_text(name)}\n\n" + _comparison(view, final.path, sources))
+        out.append(f"### Final: {md_text(name)}\n\n"
+                   + _comparison(view, final.path, sources, anchors))
     shown = {a.path for a in finals} | {p for a in finals for p in a.derived_from}
     rest = [a.path for a in m.assets if a.path not in shown and a.path in view.assets]
     if rest:
         out.append("### Other files\n\n<div class=\"ec-grid\">\n"
-                   + "".join(_figure(view, p) for p in rest) + "</div>\n")
+                   + "".join(_figure(view, p, anchors) for p in rest) + "</div>\n")
     return "\n".join(out)
 
 
-def _comparison(view: ProjectView, final: str, sources: list[str]) -> str:
+def _comparison(view: ProjectView, final: str, sources: list[str],
+                anchors: set[str] | None = None) -> str:
     """Raw beside final (a slider once the script runs), the gap in words, other sources."""
     images = [p for p in sources if view.assets[p].is_image]
     raws = [p for p in images if view.assets[p].asset.role == "raw"]
     pair_source = (raws or images or [None])[0]
     if pair_source is None or not view.assets[final].is_image:
-        return ('<div class="ec-grid">\n' + "".join(_figure(view, p) for p in sources)
-                + _figure(view, final) + "</div>\n")
-    out = ('<div class="ec-compare" data-ec-compare>\n' + _figure(view, pair_source)
-           + _figure(view, final) + "</div>\n")
+        return ('<div class="ec-grid">\n' + "".join(_figure(view, p, anchors) for p in sources)
+                + _figure(view, final, anchors) + "</div>\n")
+    out = ('<div class="ec-compare" data-ec-compare>\n' + _figure(view, pair_source, anchors)
+           + _figure(view, final, anchors) + "</div>\n")
     gap = view.gaps.get((pair_source, final))
     if gap:
         out += (f'<p class="ec-gap"><strong>{h(view.assets[pair_source].asset.role.title())} '
@@ -402,35 +405,54 @@ def _comparison(view: ProjectView, final: str, sources: list[str]) -> str:
     others = [p for p in sources if p != pair_source]
     if others:
         out += ('<p class="ec-also">Also made from:</p>\n<div class="ec-grid">\n'
-                + "".join(_figure(view, p) for p in others) + "</div>\n")
+                + "".join(_figure(view, p, anchors) for p in others) + "</div>\n")
     return out
 
 
-def _figure(view: ProjectView, path: str) -> str:
+def asset_anchor(path: str) -> str:
+    """The id of an asset's figure on its project page, e.g. "asset-raw-v4-seed-jpg"."""
+    return "asset-" + (re.sub(r"[^0-9a-z]+", "-", path.lower()).strip("-") or "file")
+
+
+def _figure(view: ProjectView, path: str, anchors: set[str] | None = None) -> str:
     item = view.assets[path]
     asset = item.asset
     caption = h(asset.caption or asset.path)
     role = f'<span class="ec-role">{h(asset.role)}</span>'
+    ident = ""
+    if anchors is not None and path not in anchors:  # the first figure of an asset only
+        anchors.add(path)
+        ident = f' id="{h(asset_anchor(path))}"'
     # `download`: an original (an SVG with a script, say) is saved, never opened as a page.
     link = (f'<a class="ec-original" href="{h(item.original_url)}" download>original '
             f"({_size(item.size_bytes)})</a>")
     if item.withheld:
         link = (f'<span class="ec-withheld">original withheld for blind review: '
                 f"{h(item.withheld)}</span>")
-    panel = provenance_panel(view.provenance.get(path), _ingredient_tree(view, path))
+    panel = provenance_panel(view.provenance.get(path), _ingredient_tree(view, path),
+                             chain_issues_of(view, path), set(view.assets))
     if item.display is None and item.original_url.lower().endswith(".svg"):
         # An SVG is shown through <img>, where its scripts never run; never inlined, and
         # not linked for viewing (opened as a document, it would run on the site's origin).
         alt = h(asset.alt or asset.caption or asset.path)
-        return (f'<figure class="ec-figure ec-svg"><img src="{h(item.original_url)}" '
+        return (f'<figure class="ec-figure ec-svg"{ident}><img src="{h(item.original_url)}" '
                 f'alt="{alt}" loading="lazy"><figcaption>{role} {caption} · {link}'
                 f"</figcaption>{panel}</figure>\n")
     if item.display is None:
-        return (f'<figure class="ec-figure ec-file"><figcaption>{role} '
+        return (f'<figure class="ec-figure ec-file"{ident}><figcaption>{role} '
                 f"<code>{h(asset.path)}</code> {caption} · {link}</figcaption>{panel}</figure>\n")
     img = _img(item, asset, item.display.url, item.display.width, item.display.height)
-    return (f'<figure class="ec-figure"><a class="ec-zoom" href="{h(item.display.url)}">{img}</a>'
-            f"<figcaption>{role} {caption} · {link}</figcaption>{panel}</figure>\n")
+    return (f'<figure class="ec-figure"{ident}><a class="ec-zoom" href="{h(item.display.url)}">'
+            f"{img}</a><figcaption>{role} {caption} · {link}</figcaption>{panel}</figure>\n")
+
+
+def chain_issues_of(view: ProjectView, path: str) -> list[ChainIssue]:
+    """Sources upstream of `path` (signed ingredients and declared `derived_from`) that
+    fail verification; the same findings `check` reports as cross-check warnings."""
+    if path not in view.provenance:
+        return []
+    declared = {a.path: a.derived_from for a in view.manifest.assets}
+    return chain_issues(path, view.provenance, declared)
 
 
 def verdict_badge(record: ProvenanceRecord) -> str:
@@ -439,10 +461,18 @@ def verdict_badge(record: ProvenanceRecord) -> str:
             f"{h(record.verdict_label)}</span>")
 
 
-def provenance_panel(record: ProvenanceRecord | None, ingredient_tree: str = "") -> str:
-    """Verdict badge plus, folded, the detail behind it: signer, AI, agents, ingredients."""
+def provenance_panel(record: ProvenanceRecord | None, ingredient_tree: str = "",
+                     issues: list[ChainIssue] | None = None,
+                     linkable: set[str] | None = None) -> str:
+    """Verdict badge plus, folded, the detail behind it: signer, AI, agents, ingredients.
+
+    A source in the file's chain that fails verification (`issues`) is said beside the
+    badge, never only in the folded part: the file's own verdict can read "Verified"
+    while what it was made from is tampered.
+    """
     if record is None:
         return ""
+    issues = issues or []
     rows = [("Verdict", h(record.detail))]
     if record.signer_common_name or record.signer_issuer:
         rows.append(("Signer", h(" / ".join(x for x in (record.signer_common_name,
@@ -459,8 +489,39 @@ def provenance_panel(record: ProvenanceRecord | None, ingredient_tree: str = "")
     if ingredient_tree:
         rows.append(("Ingredients", ingredient_tree))
     table = "".join(f"<tr><th>{label}</th><td>{value}</td></tr>" for label, value in rows)
-    return (f'<details class="ec-provenance"><summary>{verdict_badge(record)}</summary>'
-            f'<table class="ec-provenance-table">{table}</table></details>')
+    summary = verdict_badge(record)
+    if issues:
+        summary += (f' <span class="ec-badge ec-chain-issue">'
+                    f"{h(describe_chain_issues(issues))}</span>")
+    return (f'<details class="ec-provenance"><summary>{summary}</summary>'
+            f'<table class="ec-provenance-table">{table}</table></details>'
+            + _chain_note(record, issues, linkable or set()))
+
+
+def _chain_note(record: ProvenanceRecord, issues: list[ChainIssue], linkable: set[str]) -> str:
+    """What is wrong upstream, in words, each failing source linked to its figure."""
+    if not issues:
+        return ""
+    items = []
+    for issue in issues:
+        name = f"<code>{h(issue.source)}</code>"
+        if issue.matched and issue.source in linkable:
+            name = f'<a href="#{h(asset_anchor(issue.source))}">{name}</a>'
+        if issue.kind == "fails-on-its-own":
+            text = (f"{name}, checked on its own, is {h(issue.verdict_label.lower())}: "
+                    f"{h(issue.detail)}")
+        else:
+            text = (f"{name} had already failed validation when it was used "
+                    f"({h(', '.join(issue.codes))}), as this file's credentials record.")
+        if not issue.direct:
+            text += f" It is a source of <code>{h(issue.via)}</code>."
+        items.append(f"<li>{text}</li>")
+    own = {"verified": "This file itself is intact and its signature is valid",
+           "unknown-signer": "This file itself is intact (signed by an unknown signer)"}.get(
+        record.verdict, f"This file's own verdict is {h(record.verdict_label.lower())}")
+    return (f'<div class="ec-chain-note" role="note"><p>{own}, but its chain has a problem '
+            "(c2pa does not carry an ingredient's damage into the file made from it):</p>"
+            f'<ul>{"".join(items)}</ul></div>')
 
 
 def _ingredient_tree(view: ProjectView, path: str, depth: int = 0) -> str:
@@ -660,12 +721,25 @@ def _card(view: ProjectView) -> str:
             + "</span></span></a>\n")
 
 
+def provenance_parts(view: ProjectView) -> list[tuple[str, str]]:
+    """The provenance summary of a project, as (verdict, words) pieces: the verdict counts,
+    then how many files read as valid themselves but were made from a failing source."""
+    parts = summarize(view.provenance.values()).parts()
+    upstream = sum(bool(chain_issues_of(view, a.path)) for a in view.manifest.assets
+                   if a.path in view.provenance)
+    if upstream:
+        parts.append(("chain", f"{upstream} made from a source that fails verification"))
+    return parts
+
+
 def _card_provenance(view: ProjectView) -> str:
-    summary = summarize(view.provenance.values())
-    if not summary.total:
+    """The project card's provenance summary on the index: the same words as the summary
+    card on the project page, every bad verdict in a badge of its own."""
+    if not summarize(view.provenance.values()).total:
         return ""
-    return (f'<span class="ec-badge">{summary.count(VERIFIED)} of {summary.total} '
-            "assets verified</span>")
+    css = {"": "", VERIFIED: "", "chain": " ec-chain-issue"}
+    return "".join(f'<span class="ec-badge{css.get(v, f" ec-v-{h(v)}")}">{h(text)}</span>'
+                   for v, text in provenance_parts(view))
 
 
 def vision_page(candidate: Candidate) -> str:

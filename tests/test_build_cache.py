@@ -292,8 +292,9 @@ def test_progress_goes_to_stderr_and_the_last_line_stays_open(ws, monkeypatch):
 
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[-1] == f"Open {ws.parent / 'out' / 'index.html'}"
-    assert "provenance: 8 assets, 8 cached," in result.stderr
-    assert "display: 8 assets, 6 cached," in result.stderr  # a memo has no display copy
+    assert "provenance: 8 assets (4 + 4 declared in 2 projects), 8 cached," in result.stderr
+    # A memo has no display copy:
+    assert "display: 8 assets (4 + 4 declared in 2 projects), 6 cached," in result.stderr
     assert "provenance:" not in result.stdout
 
 

@@ -26,6 +26,31 @@ def test_check_passes_on_the_example_with_complete_chains():
         in result.output
 
 
+def test_asset_counts_add_up_with_the_manifests(tmp_path, monkeypatch):
+    from evidencechain import cli
+
+    declared = {p.parent.name: len(yaml.safe_load(p.read_text())["assets"])
+                for p in (EXAMPLE_SITE / "projects").glob("*/evidence.yml")}
+    order = yaml.safe_load((EXAMPLE_SITE / "evidencechain.yml").read_text())["site"]["projects"]
+    monkeypatch.setattr(cli._Progress, "DELAY", 0.0)  # as if the build were slow
+
+    check = run_cli("check", EXAMPLE_SITE)
+    build = run_cli("build", EXAMPLE_SITE, "-o", tmp_path / "site", "--no-cache")
+
+    # Each project's line: "N of M assets verified", plus "K other file(s)" (a memo).
+    for slug, count in declared.items():
+        line = next(x for x in check.output.splitlines() if x.strip().startswith(slug))
+        media = int(line.split(" of ")[1].split()[0])
+        other = int(line.split(" · ")[-1].split()[0]) if "other file(s)" in line else 0
+        assert media + other == count, line
+    terms = " + ".join(str(declared[s]) for s in order)
+    total = sum(declared.values())
+    assert build.exit_code == 0, build.output
+    assert (f"provenance: {total} assets ({terms} declared in {len(order)} projects), "
+            in build.stderr)
+    assert f"display: {total} assets ({terms} declared in 3 projects), " in build.stderr
+
+
 def test_check_json_lists_every_project_with_completeness():
     result = run_cli("check", "--format", "json", EXAMPLE_SITE)
 

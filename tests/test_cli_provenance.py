@@ -174,8 +174,11 @@ def test_verify_single_files_with_and_without_trust(signed, ca):
     stranger = run_cli("verify", final)
 
     assert trusted.exit_code == 0 and stranger.exit_code == 0
-    line, footer = trusted.output.splitlines()
+    line, note, footer = trusted.output.splitlines()
     assert line.startswith(f"{final}: {TRUSTED}")
+    assert note == ("  note: 3 signed ingredient(s) show no failure in this file's credentials, "
+                    "but were not checked on their own: their files were not given (verify "
+                    "them too, e.g. the whole folder)")
     assert line.endswith("· AI-generated (compositeWithTrainedAlgorithmicMedia) "
                          "· agents: Real-ESRGAN · 3 ingredient(s)")
     assert footer == "1 of 1 files verified · 1 AI-generated: ok"
@@ -198,6 +201,65 @@ def test_verify_exit_codes_and_strict(signed, ca):
     assert f"{raw}: Tampered / invalid — Validation failed: assertion.dataHash.mismatch" in \
         tampered.output
     assert tampered.output.splitlines()[-1] == "0 of 1 files verified · 1 tampered: 1 failed"
+
+
+def test_verify_names_a_tampered_ingredient_beside_the_intact_file(signed, ca):
+    raw, final = signed / "raw" / "a.jpg", signed / "final.jpg"
+    flip_byte(raw)  # tampered after final.jpg was made from it
+
+    alone = run_cli("verify", final, "--trust", ca["ca"])
+    both = run_cli("verify", final, raw, "--trust", ca["ca"])
+    strict = run_cli("verify", "--strict", final, raw, "--trust", ca["ca"])
+
+    assert alone.exit_code == 0  # its credentials cannot show a change made afterwards
+    assert "note: 3 signed ingredient(s) show no failure" in alone.output
+    assert both.exit_code == 1  # the raw itself is tampered
+    lines = both.output.splitlines()
+    assert lines[0].startswith(f"{final}: {TRUSTED}")
+    assert lines[1] == (
+        f"  warning: ingredient '{raw}' fails verification on its own (tampered / invalid: "
+        "Validation failed: assertion.dataHash.mismatch (the content changed after signing)); "
+        "this file itself is intact: c2pa does not carry an ingredient's damage into the file "
+        "made from it")
+    assert lines[2] == ("  note: 2 signed ingredient(s) show no failure in this file's "
+                        "credentials, but were not checked on their own: their files were not "
+                        "given (verify them too, e.g. the whole folder)")
+    assert lines[-1] == ("1 of 2 files verified · 1 AI-generated · 1 tampered · 1 made from an "
+                         "ingredient that fails verification: 1 failed")
+    assert strict.exit_code == 1
+
+
+def test_verify_reports_an_ingredient_recorded_invalid_when_used(signed, ca, tmp_path):
+    from test_crosscheck import resign_final
+    from test_signing import identity_of, load_project, trust_of
+
+    raw = signed / "raw" / "a.jpg"
+    good = raw.read_bytes()
+    flip_byte(raw)
+    project = load_project(signed.parents[1])
+    resign_final(project, identity_of(ca), trust_of(ca), ["raw/a.jpg", "raw/b.jpg",
+                                                          "photo.jpg"])
+    raw.write_bytes(good)  # the raw is fine again; the final recorded what it was given
+    final = signed / "final.jpg"
+
+    text = run_cli("verify", final, "--trust", ca["ca"])
+    strict = run_cli("verify", "--strict", final, "--trust", ca["ca"])
+    report = json.loads(run_cli("verify", "--json", final, "--trust", ca["ca"]).output)
+
+    assert text.exit_code == 0  # the verdict of the file itself is unchanged
+    assert text.output.splitlines()[0].startswith(f"{final}: {TRUSTED}")
+    assert ("  warning: ingredient 'a.jpg' failed validation when it was used, as its "
+            "credentials record (assertion.dataHash.mismatch); this file itself is intact"
+            ) in text.output
+    assert text.output.splitlines()[-1].endswith(
+        "1 made from an ingredient that fails verification: ok")
+    assert strict.exit_code == 1
+    (record,) = report["records"]
+    assert record["verdict"] == VERIFIED and record["fails"] is False and report["ok"] is True
+    (issue,) = record["ingredient_issues"]
+    assert issue["kind"] == "failed-when-used" and issue["source"] == "a.jpg"
+    assert issue["codes"] == ["assertion.dataHash.mismatch"]
+    assert report["summary"]["failing_ingredients"] == 1
 
 
 def test_verify_json_has_the_full_record(signed, ca):
@@ -223,6 +285,11 @@ def test_verify_json_has_the_full_record(signed, ca):
     assert [i["relationship"] for i in final["ingredients"]] == [
         "parentOf", "componentOf", "componentOf"]
     assert ProvenanceRecord.from_dict(final).verdict == VERIFIED
+    (issue,) = final["ingredient_issues"]  # raw/b.jpg, found among the files verified
+    assert issue["source"] == str(signed / "raw" / "b.jpg")
+    assert issue["kind"] == "fails-on-its-own" and issue["verdict_label"] == "Tampered / invalid"
+    assert final["unchecked_ingredients"] == 0
+    assert report["summary"]["failing_ingredients"] == 1
 
 
 def test_verify_a_built_site_reads_only_its_published_originals(signed, ca, tmp_path):

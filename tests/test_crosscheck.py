@@ -328,3 +328,41 @@ def test_a_final_that_cannot_carry_credentials_is_not_asked_for_them(tmp_path, i
     sign_project(project, identity, out_dir=None, in_place=True, trust=trust)
 
     assert cross_check(project, records(project, trust)) == []
+
+
+# --------------------------------------------------------------------------- chain issues
+
+
+def test_chain_issues_follow_ingredients_and_declared_sources(tmp_path, identity, trust):
+    from evidencechain.crosscheck import FAILS_ON_ITS_OWN, chain_issues
+
+    project = signed_project(tmp_path, identity, trust)
+    flip_byte(project.asset_file("raw/a.jpg"))
+    found = records(project, trust)
+
+    (issue,) = chain_issues("final.jpg", found)  # through the signed ingredients alone
+    assert (issue.source, issue.kind, issue.direct) == ("raw/a.jpg", FAILS_ON_ITS_OWN, True)
+    assert issue.describe().startswith("'raw/a.jpg' fails verification on its own "
+                                       "(tampered / invalid: Validation failed:")
+    assert chain_issues("raw/a.jpg", found) == []  # its own verdict is not a chain issue
+    # A file that only declares final.jpg as its source: the raw is one step further up.
+    (upstream,) = chain_issues("poster.jpg", {**found, "poster.jpg": found["photo.jpg"]},
+                               {"poster.jpg": ["final.jpg"]})
+    assert (upstream.source, upstream.direct, upstream.via) == ("raw/a.jpg", False,
+                                                                "final.jpg")
+
+
+def test_chain_issue_recorded_when_the_ingredient_was_used(tmp_path, identity, trust):
+    from evidencechain.crosscheck import FAILED_WHEN_USED, chain_issues
+
+    project = signed_project(tmp_path, identity, trust)
+    raw = project.asset_file("raw/a.jpg")
+    good = raw.read_bytes()
+    flip_byte(raw)
+    resign_final(project, identity, trust, ["raw/a.jpg", "raw/b.jpg", "photo.jpg"])
+    raw.write_bytes(good)
+
+    (issue,) = chain_issues("final.jpg", records(project, trust))
+
+    assert (issue.source, issue.kind) == ("raw/a.jpg", FAILED_WHEN_USED)
+    assert "assertion.dataHash.mismatch" in issue.codes

@@ -74,6 +74,21 @@ def test_check_and_verify_use_the_same_words(built_example):
             "properties"]["counts"]["properties"])
 
 
+def test_a_final_made_from_a_tampered_raw_carries_the_issue(built_example):
+    brand = next(p for p in _evidence(built_example)["projects"]
+                 if p["slug"] == "brand-campaign-visuals")
+    assets = {a["path"]: a["provenance"] for a in brand["assets"]}
+    final = assets["assets/final/halden-harvest-key-visual-web.jpg"]
+
+    assert final["verdict"] == "verified"  # its own bytes and signature are intact
+    (issue,) = final["ingredient_issues"]
+    assert issue["source"] == "assets/raw/v4-flux-schnell-seed-771203.jpg"
+    assert issue["kind"] == "fails-on-its-own" and issue["direct"] is True
+    assert issue["verdict_label"] == "Tampered / invalid"
+    assert assets["assets/raw/v4-flux-schnell-seed-771203.jpg"]["ingredient_issues"] == []
+    assert brand["provenance_summary"]["failing_ingredients"] == 2  # final and intermediate
+
+
 def test_the_build_id_is_on_every_page_and_in_the_file(built_example):
     build_id = _evidence(built_example)["build"]["id"]
 

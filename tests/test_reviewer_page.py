@@ -194,3 +194,41 @@ def test_index_is_a_shortlist(open_page):
         assert any(b.endswith("% complete") for b in badges)
         assert any("assets verified" in b for b in badges)
         assert cards.nth(i).locator(".ec-card-summary").inner_text().strip()
+
+
+def test_final_made_from_a_tampered_raw_says_so_beside_its_verified_badge(open_page):
+    page = open_page("projects/brand-campaign-visuals/index.html")
+    final = page.locator("figure:has(a.ec-original[href$='halden-harvest-key-visual-web.jpg'])")
+
+    # Visible without opening the folded details: the own verdict, then the chain.
+    badges = final.locator("details.ec-provenance > summary .ec-badge")
+    assert badges.all_inner_texts() == ["Verified", "1 ingredient fails verification"]
+    note = final.locator(".ec-chain-note")
+    assert note.is_visible()
+    text = " ".join(note.inner_text().split())
+    assert text.startswith("This file itself is intact and its signature is valid, but its "
+                           "chain has a problem")
+    assert ("assets/raw/v4-flux-schnell-seed-771203.jpg, checked on its own, is tampered / "
+            "invalid: Validation failed: assertion.dataHash.mismatch") in text
+
+    note.locator("a").click()  # the link goes to the raw's own figure and its verdict
+    raw = page.locator("figure#asset-assets-raw-v4-flux-schnell-seed-771203-jpg")
+    assert page.url.endswith("#asset-assets-raw-v4-flux-schnell-seed-771203-jpg")
+    assert raw.locator("summary .ec-badge").inner_text() == "Tampered / invalid"
+    assert raw.locator(".ec-chain-note").count() == 0  # nothing upstream of a raw
+    summary = page.locator(".ec-summary").inner_text()
+    assert "1 tampered · 1 unsigned · 2 made from a source that fails verification" in summary
+    assert page.problems == []
+
+
+def test_index_cards_show_the_project_pages_provenance_summary(open_page):
+    index = open_page("index.html")
+    for slug in SLUGS:
+        card = index.locator(f"a.ec-card[href='projects/{slug}/index.html']")
+        badges = card.locator(".ec-badge").all_inner_texts()[3:]  # after kind, source, chain
+        project = open_page(f"projects/{slug}/index.html")
+        facts = project.locator(".ec-summary-facts div:has(dt:text-is('Provenance')) dd")
+        assert " · ".join(badges) == facts.inner_text(), slug
+    brand = index.locator("a.ec-card[href='projects/brand-campaign-visuals/index.html']")
+    assert brand.locator(".ec-v-tampered").inner_text() == "1 tampered"
+    assert brand.locator(".ec-v-no-credentials").inner_text() == "1 unsigned"

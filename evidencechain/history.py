@@ -451,8 +451,9 @@ class PagesRepository:
         """Commit `site` as the new tip of `branch` (on top of the remote's tip); its hash."""
         git = _import_git()
         if not self.repo.head.is_detached and self.repo.head.ref.name == branch:
-            raise WorkspaceError(f"branch '{branch}' is checked out; switch to your working "
-                                 "branch first (the site is written to it from outside)")
+            raise WorkspaceError(f"branch '{branch}' is checked out: publishing the site to it "
+                                 "would replace your work; publish to another branch with "
+                                 "--branch (default gh-pages)")
         parent = self._fetch_tip(remote, branch) or self._local_tip(branch)
         with tempfile.TemporaryDirectory(prefix="evidencechain-index-") as tmp:
             env = {**_quiet_env(), **self._identity(), "GIT_INDEX_FILE": str(Path(tmp) / "index"),

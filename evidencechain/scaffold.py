@@ -18,6 +18,7 @@ from . import __version__
 from .errors import UsageError
 from .manifest import CONFIG_FILE, MANIFEST_FILE, PROJECTS_DIR
 from .schema import EVIDENCE_SCHEMA, WORKSPACE_SCHEMA, load_schema, schema_path
+from .scoring import RUBRIC_SCHEMA
 
 TEMPLATE_DIR = Path(__file__).parent / "scaffold"
 SCHEMA_DIR = ".evidencechain/schemas"
@@ -42,6 +43,8 @@ def scaffold_files(name: str = DEFAULT_NAME, project: str = DEFAULT_PROJECT) -> 
         WORKFLOW_FILE: _template("evidence-workflow.yml", values),
         f"{SCHEMA_DIR}/{WORKSPACE_SCHEMA}": schema_path(WORKSPACE_SCHEMA).read_text("utf-8"),
         f"{SCHEMA_DIR}/{EVIDENCE_SCHEMA}": schema_path(EVIDENCE_SCHEMA).read_text("utf-8"),
+        # For a custom rubric file: not used by the starter, but an editor needs it there.
+        f"{SCHEMA_DIR}/{RUBRIC_SCHEMA}": schema_path(RUBRIC_SCHEMA).read_text("utf-8"),
     }
 
 

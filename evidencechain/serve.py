@@ -60,10 +60,14 @@ def start_preview(workspace: Path, port: int, output: Path | None, report: Repor
         temporary = Path(tempfile.mkdtemp(prefix="evidencechain-serve-"))
         output = temporary / "site"
     output = output.resolve()
+    server = None
     try:
-        rebuild(root, output, report, first=True)
+        # The port first: a busy port is known at once, not after a whole build.
         server = _server(port, output)
+        rebuild(root, output, report, first=True)
     except BaseException:
+        if server is not None:
+            server.server_close()
         if temporary:
             shutil.rmtree(temporary, ignore_errors=True)
         raise

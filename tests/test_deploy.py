@@ -190,6 +190,7 @@ def test_the_pages_branch_cannot_be_the_checked_out_one(tmp_path):
 
     assert result.exit_code == 1
     assert "branch 'main' is checked out" in result.output
+    assert "publish to another branch with --branch" in result.output
     assert git(remote, "branch", "--list") == ""
 
 

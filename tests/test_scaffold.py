@@ -29,7 +29,8 @@ def test_init_writes_a_workspace_that_checks_valid(tmp_path):
     assert result.exit_code == 0, result.output
     for rel in ("evidencechain.yml", MANIFEST, ".gitignore", WORKFLOW,
                 ".evidencechain/schemas/workspace.schema.json",
-                ".evidencechain/schemas/evidence.schema.json"):
+                ".evidencechain/schemas/evidence.schema.json",
+                ".evidencechain/schemas/rubric.schema.json"):
         assert (ws / rel).is_file(), rel
         assert f"wrote {ws / rel}" in result.output
     checked = run_cli("check", ws)
@@ -83,7 +84,7 @@ def test_a_second_init_refuses(tmp_path):
     assert run_cli("init", tmp_path).exit_code == 0
     again = run_cli("init", tmp_path)
     assert again.exit_code == 2
-    assert "evidencechain.yml already exists (and 5 more)" in again.output
+    assert "evidencechain.yml already exists (and 6 more)" in again.output
 
 
 def test_init_rejects_a_bad_project_slug(tmp_path):

@@ -148,6 +148,7 @@ def test_a_port_in_use_is_a_usage_error(tmp_path):
 
     assert result.exit_code == 2
     assert f"error: port {port} is in use; pick another with --port" in result.output
+    assert "Built" not in result.output  # refused before building, not after
 
 
 def test_a_workspace_that_does_not_exist_is_a_usage_error(tmp_path):

@@ -163,15 +163,16 @@ def summary_card(view: ProjectView) -> str:
     """Impact, targets vs achieved, provenance, completeness, models and reading time."""
     m = view.manifest
     c = view.completeness
-    facts = [("Evidence chain", f"{c.percent}% complete "
-                                f"({len(c.links) - len(c.missing)} of {len(c.links)} links)")]
+    chain = (h(f"{c.percent}% complete ({len(c.links) - len(c.missing)} of {len(c.links)} "
+               "links)") + _process_line(view))
+    facts = [("Evidence chain", chain)]
     if view.provenance:
-        facts.insert(0, ("Provenance", " · ".join(t for _, t in provenance_parts(view))))
+        facts.insert(0, ("Provenance", h(" · ".join(t for _, t in provenance_parts(view)))))
     if m.model_card.models:
-        facts.append(("Models", " · ".join(f"{x.name} ({_licence_type(x.commercial_use)})"
-                                           for x in m.model_card.models)))
+        facts.append(("Models", h(" · ".join(f"{x.name} ({_licence_type(x.commercial_use)})"
+                                             for x in m.model_card.models))))
     facts.append(("Reading time", "{{reading_minutes}} min"))
-    rows = "".join(f"<div><dt>{h(k)}</dt><dd>{h(v)}</dd></div>" for k, v in facts)
+    rows = "".join(f"<div><dt>{h(k)}</dt><dd>{v}</dd></div>" for k, v in facts)
     metrics = m.brief.success_metrics if m.brief else []
     table = ""
     if metrics:
@@ -185,6 +186,27 @@ def summary_card(view: ProjectView) -> str:
             f'<p class="ec-impact">{h(m.summary)}</p>'
             f'<div class="ec-summary-grid">{table}<dl class="ec-summary-facts">{rows}</dl></div>'
             "</section>\n\n")
+
+
+def _process_line(view: ProjectView) -> str:
+    """`<br>5 iterations · 3 failures fixed · 2 raw → final`, each linked to its section, so
+    the work between raw and final is one click from the first screen."""
+    m = view.manifest
+    fixed = sum(1 for f in m.failures if is_filled(f.fix))
+    finals = sum(1 for a in m.assets if a.role == "final" and a.derived_from
+                 and a.path in view.assets)
+    parts = [(len(m.iterations), "iteration", "iterations"),
+             (fixed, "failure fixed", "failures-and-fixes"),
+             (finals, "raw → final", "assets")]
+    links = [f'<a href="#{anchor}">{count} {h(_plural(label, count))}</a>'
+             for count, label, anchor in parts if count]
+    return "<br>" + " · ".join(links) if links else ""
+
+
+def _plural(label: str, count: int) -> str:
+    if count == 1 or label.startswith("raw"):
+        return label
+    return label.replace("iteration", "iterations").replace("failure ", "failures ")
 
 
 def _licence_type(commercial: bool | None) -> str:

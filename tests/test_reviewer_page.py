@@ -52,6 +52,20 @@ def test_summary_card_fits_the_first_viewport(open_page, slug):
     assert page.problems == []
 
 
+def test_the_card_leads_to_the_work_between_raw_and_final(open_page):
+    page = open_page("projects/brand-campaign-visuals/index.html")
+    links = page.locator(".ec-summary a")
+    assert links.all_inner_texts() == ["4 iterations", "6 failures fixed", "1 raw → final"]
+
+    page.get_by_role("link", name="1 raw → final").click()
+
+    slider = page.locator(".ec-slider").first
+    slider.wait_for()
+    assert page.evaluate("window.scrollY") > 1000  # jumped past the case study to the assets
+    assert page.url.endswith("#assets")
+    assert page.locator("#assets").bounding_box()["y"] < 768
+
+
 def test_slider_moves_with_the_keyboard(open_page):
     page = open_page("projects/brand-campaign-visuals/index.html")
     slider = page.locator(".ec-slider-range").first

@@ -26,6 +26,7 @@ from .problems import ERROR, WARNING, Problem
 from .reproduce import RecordState, read_record
 from .scoring import Rubric, resolve_rubrics
 from .verification import Records, verify_workspace, workspace_trust
+from .yamlsource import format_path
 
 
 @dataclass
@@ -152,12 +153,32 @@ def _read_histories(workspace: Workspace, projects: list[ProjectCheck],
     for checked, (history, found) in zip(projects, found_all, strict=True):
         checked.history = history
         problems.extend(found)
+    problems.extend(_unclaimed_commits(workspace, projects))
     if cache is not None:
         # Kept only if no repository moved while it was read (the entry would be mislabelled).
         for key, used, value in keep:
             if all(_git_state(folder) == state for folder, state in used):
                 cache.put("history", key, value)
     problems.sort()
+
+
+def _unclaimed_commits(workspace: Workspace, projects: list[ProjectCheck]) -> list[Problem]:
+    """A hint when git authors carry the candidate's own name but no identity is listed:
+    the page would then attribute none of their work to them."""
+    config = workspace.config
+    if config.candidate.git_identities:
+        return []
+    name = " ".join(config.candidate.name.split()).casefold()
+    slugs = [c.project.slug for c in projects if c.history and any(
+        " ".join(a.name.split()).casefold() == name for a in c.history.authors)]
+    if not slugs:
+        return []
+    path = ("candidate", "name")
+    line, col = workspace.config_source.locate(path)
+    return [Problem(workspace.config_source.file, line, col, WARNING,
+                    f"git commits in {', '.join(slugs)} are authored under your name but not "
+                    "counted as yours; list the names or emails you commit under in "
+                    "candidate.git_identities", format_path(path))]
 
 
 def _history(project: Project, root: Path, identities: tuple[str, ...], cache: Cache | None,

@@ -103,6 +103,22 @@ def test_project_page_shows_timeline_authorship_and_linked_iterations(tmp_path):
     assert "example.org" not in page  # emails are matched, never published
 
 
+def test_check_hints_at_git_identities_when_commits_carry_the_candidates_name(tmp_path):
+    ws, _ = _workspace_with_clone(tmp_path)
+    config = ws / "evidencechain.yml"
+    unnamed = "schema_version: 1\ncandidate:\n  name: Maya  Okafor\n  headline: I test\n"
+    config.write_text(unnamed, encoding="utf-8")
+
+    hinted = run_cli("check", ws)
+
+    assert hinted.exit_code == 0, hinted.output
+    assert ("evidencechain.yml:3:9: warning: $.candidate.name: git commits in p are authored "
+            "under your name but not counted as yours; list the names or emails you commit "
+            "under in candidate.git_identities") in hinted.output
+    config.write_text(unnamed + "  git_identities: [maya@example.org]\n", encoding="utf-8")
+    assert "git_identities" not in run_cli("check", ws).output
+
+
 def test_commits_are_plain_text_without_a_github_url(tmp_path):
     ws, shas = _workspace_with_clone(tmp_path, url="https://gitlab.com/maya/ticket-router")
 

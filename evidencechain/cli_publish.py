@@ -103,8 +103,13 @@ def deploy(workspace: Path, remote: str, branch: str, allow_dirty: bool, message
         click.echo(problem.format(), err=True)
     if result.dirty:
         click.echo(f"note: published with {len(result.dirty)} uncommitted change(s)", err=True)
-    click.echo(f"Published {result.pages} pages to {result.branch} (commit "
-               f"{result.commit[:7]}) and pushed to {result.remote} ({result.remote_url}) "
-               f"in {result.seconds:.1f} s")
+    if result.unchanged:
+        click.echo(f"Already published: {result.branch} on {result.remote} holds build "
+                   f"{result.build_id}, the same evidence; nothing pushed "
+                   f"({result.seconds:.1f} s)")
+    else:
+        click.echo(f"Published {result.pages} pages to {result.branch} (commit "
+                   f"{result.commit[:7]}) and pushed to {result.remote} ({result.remote_url}) "
+                   f"in {result.seconds:.1f} s")
     if result.site_url:
         click.echo(f"Your site: {result.site_url}")

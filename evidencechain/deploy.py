@@ -41,6 +41,12 @@ class DeployResult:
     site_url: str | None
     dirty: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    build_id: str = ""
+
+    @property
+    def unchanged(self) -> bool:
+        """Nothing was pushed: the remote already publishes this build."""
+        return not self.commit
 
 
 def deploy_site(workspace: Path, *, remote: str = DEFAULT_REMOTE, branch: str = DEFAULT_BRANCH,
@@ -60,14 +66,17 @@ def deploy_site(workspace: Path, *, remote: str = DEFAULT_REMOTE, branch: str = 
             # Without it GitHub Pages runs Jekyll, which drops files and folders starting with _.
             (built.output / ".nojekyll").write_bytes(b"")
             commit = repo.commit_site(built.output, branch, remote,
-                                      message or _message(repo.head(), bool(dirty)))
-        repo.push(remote, commit, branch)
+                                      message or _message(repo.head(), bool(dirty)),
+                                      build_id=built.build_id)
+        if commit is not None:
+            repo.push(remote, commit, branch)
     finally:
         repo.close()
     loaded = load_workspace(root).workspace  # for site.url, to say where the site will be
     site_url = (loaded.config.site.url if loaded else None) or pages_url(remote_url)
-    return DeployResult(remote, remote_url, branch, commit, built.pages,
-                        time.perf_counter() - started, site_url, dirty, built.problems)
+    return DeployResult(remote, remote_url, branch, commit or "", built.pages,
+                        time.perf_counter() - started, site_url, dirty, built.problems,
+                        built.build_id)
 
 
 def pages_url(remote_url: str) -> str | None:

@@ -13,6 +13,7 @@ under a second; `bench/bench_history.py` measures it.
 from __future__ import annotations
 
 import functools
+import json
 import os
 import re
 import tempfile
@@ -447,14 +448,22 @@ class PagesRepository:
         return _git(self.repo, "rev-parse", "--short", "HEAD").strip() \
             if _has_head(self.repo) else None
 
-    def commit_site(self, site: Path, branch: str, remote: str, message: str) -> str:
-        """Commit `site` as the new tip of `branch` (on top of the remote's tip); its hash."""
+    def commit_site(self, site: Path, branch: str, remote: str, message: str,
+                    build_id: str = "") -> str | None:
+        """Commit `site` as the new tip of `branch` (on top of the remote's tip); its hash.
+
+        None when the remote's tip already holds the build `build_id`: the same evidence,
+        so nothing to commit or push (a rebuild differs only in its timestamps).
+        """
         git = _import_git()
         if not self.repo.head.is_detached and self.repo.head.ref.name == branch:
             raise WorkspaceError(f"branch '{branch}' is checked out: publishing the site to it "
                                  "would replace your work; publish to another branch with "
                                  "--branch (default gh-pages)")
-        parent = self._fetch_tip(remote, branch) or self._local_tip(branch)
+        remote_tip = self._fetch_tip(remote, branch)
+        if remote_tip and build_id and self._published_build(remote_tip) == build_id:
+            return None
+        parent = remote_tip or self._local_tip(branch)
         with tempfile.TemporaryDirectory(prefix="evidencechain-index-") as tmp:
             env = {**_quiet_env(), **self._identity(), "GIT_INDEX_FILE": str(Path(tmp) / "index"),
                    "GIT_WORK_TREE": str(site)}
@@ -494,6 +503,15 @@ class PagesRepository:
                                  f"{_one_line(exc)}") from None
             return None  # the first deploy: the branch does not exist there yet
         return _git(self.repo, "rev-parse", "--verify", tracking).strip()
+
+    def _published_build(self, commit: str) -> str | None:
+        """The build id in `commit`'s evidence.json, if it has a readable one."""
+        git = _import_git()
+        try:
+            document = json.loads(_git(self.repo, "show", f"{commit}:evidence.json"))
+            return str(document["build"]["id"])
+        except (git.GitCommandError, ValueError, KeyError, TypeError):
+            return None
 
     def _local_tip(self, branch: str) -> str | None:
         git = _import_git()

@@ -6,6 +6,7 @@ the Pages branch holds there is exactly what GitHub Pages would serve.
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -86,6 +87,11 @@ def test_init_edit_check_build_deploy_and_deploy_again(tmp_path):
     assert "Process history" in page and "the candidate made 1 of 1 commits (100%)" in page
     tip = git(remote, "rev-parse", "gh-pages")
     assert git(ws, "rev-parse", "gh-pages") == tip  # the local branch follows
+    again = run_cli("deploy", ws)  # nothing changed: the same build is not pushed again
+    assert again.exit_code == 0, again.output
+    build_id = json.loads(show(remote, "evidence.json"))["build"]["id"]
+    assert f"Already published: gh-pages on origin holds build {build_id}" in again.output
+    assert git(remote, "rev-parse", "gh-pages") == tip
     assert git(ws, "rev-parse", "--abbrev-ref", "HEAD") == "main"
     assert git(ws, "status", "--porcelain") == ""
     assert git(remote, "log", "-1", "--format=%s", "gh-pages") == \

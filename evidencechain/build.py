@@ -21,7 +21,7 @@ from .blind import BlindReview
 from .cache import CACHE_DIR, Cache, CacheStats, Tracker
 from .check import CheckResult, ProjectCheck, check_workspace
 from .errors import BuildError, UsageError, WorkspaceError
-from .evidence_json import evidence_document, stamp_build, write_evidence
+from .evidence_json import evidence_document, staged_digests, stamp_build, write_evidence
 from .manifest import find_root
 from .model import Project
 from .pages import ProjectView, Receipt
@@ -100,7 +100,7 @@ def build_site(workspace_dir: Path, output: Path | None = None, *, force: bool =
             review.redact_folder(scratch / "docs")
         tracker.start("build id")
         build_id = stamp_build(scratch / "docs", scratch / "stage", site_title(config),
-                               _volatile(checked))
+                               _volatile(checked), staged_digests(views))
         tracker.start("site")
         run_mkdocs(write_config(config, nav, scratch / "docs", site_dir,
                                 scratch / "mkdocs.yml"))

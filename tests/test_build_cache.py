@@ -7,6 +7,7 @@ and which items missed); timings belong to bench/run.py, not here.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import os
 import subprocess
@@ -16,8 +17,9 @@ import pytest
 from PIL import Image
 
 from conftest import MINIMAL_CONFIG, make_workspace, run_cli
+from evidencechain import build as build_module
 from evidencechain import cache as cache_module
-from evidencechain import verification
+from evidencechain import evidence_json, verification
 from evidencechain.build import build_site
 from evidencechain.cache import CACHE_DIR
 from evidencechain.provenance import SigningIdentity, TrustSettings, sign_asset
@@ -244,6 +246,58 @@ def test_a_warm_build_links_unchanged_originals_from_the_previous_site(ws, monke
     for name in ("a-raw.png", "a-ref.jpg", "a-final.jpg"):
         assert ((third.output / "projects/a/files" / name).read_bytes()
                 == (ws / "projects/a" / name).read_bytes())
+
+
+def _spy_on_the_build_id(monkeypatch) -> list[dict]:
+    """Each build's digests passed to `stamp_build`, the staged files' real digests, and
+    the id with every file hashed afresh, taken just before the build stamps its pages."""
+    calls = []
+    real = build_module.stamp_build
+
+    def spy(docs_dir, stage_dir, site_title, volatile=(), known=None):
+        files = {p.relative_to(stage_dir).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+                 for p in stage_dir.rglob("*") if p.is_file()}
+        volatile = list(volatile)
+        full = evidence_json.compute_build_id(docs_dir, stage_dir, volatile)
+        build_id = real(docs_dir, stage_dir, site_title, volatile, known)
+        calls.append({"known": dict(known or {}), "files": files, "full": full,
+                      "id": build_id})
+        return build_id
+
+    monkeypatch.setattr(build_module, "stamp_build", spy)
+    return calls
+
+
+@pytest.mark.parametrize("racy", [True, False])
+def test_the_build_id_reuses_known_digests_and_equals_a_full_rehash(ws, monkeypatch, racy):
+    if not racy:
+        monkeypatch.setattr(cache_module, "RACY_SECONDS", 0.0)  # the fixture's files are new
+    big = io.BytesIO()  # larger than a thumbnail, so its two copies differ
+    Image.effect_noise((900, 600), 40).convert("RGB").save(big, "JPEG", quality=90)
+    (ws / "projects/a/a-ref.jpg").write_bytes(big.getvalue())
+    calls = _spy_on_the_build_id(monkeypatch)
+    _build(ws)  # cold: originals copied
+    _build(ws)  # warm: originals linked from the previous site, copies from the cache
+    published = ws.parent / "out/projects/a/files/a-ref.jpg"
+    with open(published, "r+b") as stream:  # changed in place: refused, copied again
+        stream.seek(100)
+        stream.write(b"\0")
+    _flip_scan_byte(ws / "projects/b/b-ref.jpg")  # new bytes: new digest, new copies
+    _build(ws)
+
+    assert len(calls) == 3
+    for call in calls:
+        assert call["id"] == call["full"]
+        for rel, digest in call["known"].items():
+            assert call["files"][rel] == digest, rel
+    assets = {rel for rel in calls[1]["files"] if "/files/" in rel or "/display/" in rel}
+    assert len(assets) == 2 * (PER_PROJECT + 2 * 3)  # originals, and 2 copies per image
+    copies = {rel for rel in assets if "/display/" in rel}
+    ref = "projects/a/display/a-ref.jpg"
+    assert calls[1]["files"][ref + ".webp"] != calls[1]["files"][ref + ".thumb.webp"]
+    # Warm: no asset file is read again (originals just written are not vouched for yet).
+    assert set(calls[1]["known"]) == (copies if racy else assets)
+    assert calls[2]["id"] != calls[1]["id"]
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:

@@ -27,6 +27,7 @@ from .model import Project
 from .pages import ProjectView, Receipt
 from .problems import Problem, has_errors
 from .reproduce import RECORD_FILE, RecordState
+from .sanitize import remembered
 from .site import run_mkdocs, site_title, write_config, write_docs
 
 # A built site carries this file, so a rebuild knows the folder is ours to replace.
@@ -95,7 +96,8 @@ def build_site(workspace_dir: Path, output: Path | None = None, *, force: bool =
             raise InvalidWorkspace(problems)
         site_dir = scratch / "site"
         tracker.start("pages")
-        nav = write_docs(config, views, scratch / "docs")
+        with remembered(cache):
+            nav = write_docs(config, views, scratch / "docs")
         if review:
             review.redact_folder(scratch / "docs")
         tracker.start("build id")

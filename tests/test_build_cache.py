@@ -19,7 +19,7 @@ from PIL import Image
 from conftest import MINIMAL_CONFIG, make_workspace, run_cli
 from evidencechain import build as build_module
 from evidencechain import cache as cache_module
-from evidencechain import evidence_json, verification
+from evidencechain import evidence_json, sanitize, verification
 from evidencechain.build import build_site
 from evidencechain.cache import CACHE_DIR
 from evidencechain.provenance import SigningIdentity, TrustSettings, sign_asset
@@ -298,6 +298,70 @@ def test_the_build_id_reuses_known_digests_and_equals_a_full_rehash(ws, monkeypa
     # Warm: no asset file is read again (originals just written are not vouched for yet).
     assert set(calls[1]["known"]) == (copies if racy else assets)
     assert calls[2]["id"] != calls[1]["id"]
+
+
+def _count_renders(monkeypatch) -> list[str]:
+    """Every text Markdown is actually run on from now on (memo hits are not counted)."""
+    rendered = []
+    real = sanitize._render
+
+    def counting(text):
+        rendered.append(text)
+        return real(text)
+
+    monkeypatch.setattr(sanitize, "_render", counting)
+    return rendered
+
+
+def _pages(out: Path) -> dict[str, str]:
+    return {p.relative_to(out).as_posix(): p.read_text()
+            for p in sorted(out.rglob("index.html"))}
+
+
+def test_page_prose_is_rendered_once_and_again_only_when_its_text_or_the_code_changes(
+        ws, monkeypatch):
+    manifest = ws / "projects/a/evidence.yml"
+    manifest.write_text(manifest.read_text() + "case_study:\n  problem: Too *slow*.\n"
+                        "  learned: \"Cache <script>alert(1)</script> it.\"\n")
+    rendered = _count_renders(monkeypatch)
+    cold = _build(ws)
+    assert "Too *slow*." in rendered and cold.cache.misses[sanitize.MEMO_KIND] == 1
+    cold_pages = _pages(cold.output)
+    assert "Too <em>slow</em>." in cold_pages["projects/a/index.html"]
+
+    rendered.clear()
+    warm = _build(ws)
+    assert rendered == []  # every text came from the memo
+    assert warm.cache.hits[sanitize.MEMO_KIND] == 1
+    assert _pages(warm.output) == cold_pages  # and gave the same pages
+    assert "<script>alert" not in cold_pages["projects/a/index.html"]
+
+    manifest.write_text(manifest.read_text().replace("Too *slow*.", "Too **slow**."))
+    changed = _build(ws)
+    assert rendered == ["Too **slow**."]  # only the edited text
+    page = (changed.output / "projects/a/index.html").read_text()
+    assert "Too <strong>slow</strong>." in page and "Too <em>slow</em>" not in page
+
+    rendered.clear()
+    monkeypatch.setattr(sanitize, "code_version", lambda: "another version")
+    _build(ws)  # another renderer: nothing it did not render itself is used
+    assert sorted(rendered) == ["Cache <script>alert(1)</script> it.", "Too **slow**."]
+
+
+def test_the_render_memo_gives_what_rendering_gives(tmp_path):
+    texts = ["plain", "*em* and `code`", "| a | b |\n| - | - |\n| 1 | 2 |",
+             "<img src=x onerror=alert(1)>", "[x](javascript:alert(1))", "```\ncode\n```",
+             "1. one\n2. two", "caf\u00e9 \u2014 \U0001f600", "", "plain"]
+    store = cache_module.Cache(tmp_path / "cache")
+    with sanitize.remembered(store):
+        first = [sanitize.render(t) for t in texts]
+    store = cache_module.Cache(tmp_path / "cache")  # a later build
+    with sanitize.remembered(store):
+        again = [sanitize.render(t) for t in texts] + [sanitize.render_inline(texts[1])]
+    assert store.stats.hits[sanitize.MEMO_KIND] == 1
+    assert first == again[:-1] == [sanitize._render(t) for t in texts]
+    assert again[-1] == "<em>em</em> and <code>code</code>"
+    assert "onerror" not in first[3] and "javascript" not in first[4]
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:

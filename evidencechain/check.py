@@ -70,7 +70,7 @@ def check_workspace(path: Path, *, strict_provenance: bool = False, verify: bool
     """
     tracker = tracker or Tracker()
     with tracker.stage("load"):
-        loaded = load_workspace(path)
+        loaded = load_workspace(path, cache)
         problems = list(loaded.problems)
         workspace = loaded.workspace
         projects = [_audited(p) for p in (workspace.projects if workspace else [])]

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from .cache import Cache
 from .errors import UsageError
 from .model import Manifest, Project, Workspace, WorkspaceConfig, from_data
 from .problems import ERROR, WARNING, Problem
@@ -44,12 +45,16 @@ def find_root(path: Path) -> Path:
     return path.resolve()
 
 
-def load_workspace(path: Path) -> LoadResult:
-    """Load and validate the workspace at `path`, collecting every problem found."""
+def load_workspace(path: Path, cache: Cache | None = None) -> LoadResult:
+    """Load and validate the workspace at `path`, collecting every problem found.
+
+    With a `cache`, files found valid before (the same bytes) are not validated again.
+    """
     root = find_root(path)
     problems: list[Problem] = []
-    config_doc = _load_document(root, PurePosixPath(CONFIG_FILE), WORKSPACE_SCHEMA, problems)
-    projects = _load_projects(root, problems)
+    config_doc = _load_document(root, PurePosixPath(CONFIG_FILE), WORKSPACE_SCHEMA, problems,
+                                cache)
+    projects = _load_projects(root, problems, cache)
     _check_duplicate_slugs(projects, problems)
     if config_doc is None:
         return LoadResult(None, sorted(problems))
@@ -60,19 +65,20 @@ def load_workspace(path: Path) -> LoadResult:
 
 
 def _load_document(root: Path, rel: PurePosixPath, schema: str,
-                   problems: list[Problem]) -> YamlDocument | None:
+                   problems: list[Problem], cache: Cache | None = None) -> YamlDocument | None:
     """Parse and schema-check one file; None (with problems recorded) when unusable."""
     try:
         doc = load_yaml(root / rel, rel)
     except YamlLoadError as exc:
         problems.append(exc.problem)
         return None
-    schema_problems = validate(doc, schema)
+    schema_problems = validate(doc, schema, cache)
     problems.extend(schema_problems)
     return None if schema_problems else doc
 
 
-def _load_projects(root: Path, problems: list[Problem]) -> list[Project]:
+def _load_projects(root: Path, problems: list[Problem],
+                   cache: Cache | None = None) -> list[Project]:
     projects_dir = root / PROJECTS_DIR
     if not projects_dir.is_dir():
         problems.append(Problem(PurePosixPath(PROJECTS_DIR), 0, 0, WARNING,
@@ -85,7 +91,7 @@ def _load_projects(root: Path, problems: list[Problem]) -> list[Project]:
             problems.append(Problem(rel.parent, 0, 0, WARNING,
                                     f"project folder has no {MANIFEST_FILE}; skipped"))
             continue
-        doc = _load_document(root, rel, EVIDENCE_SCHEMA, problems)
+        doc = _load_document(root, rel, EVIDENCE_SCHEMA, problems, cache)
         if doc is None:
             continue
         manifest = from_data(Manifest, doc.data)

@@ -14,15 +14,13 @@ rendered it, so an upgrade or an edit of this module starts afresh.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import platform
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-
-import markdown
-import nh3
 
 from .cache import Cache, code_version, make_key
 
@@ -61,6 +59,9 @@ def render_inline(text: str) -> str:
 
 
 def _render(text: str) -> str:
+    import markdown  # here, not at the top: a build whose prose is all cached never needs
+    import nh3  # Python-Markdown or nh3
+
     html = markdown.markdown(text.strip(), extensions=_EXTENSIONS, output_format="html")
     return nh3.clean(html, tags=_ALLOWED_TAGS, attributes=_ALLOWED_ATTRIBUTES,
                      url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer")
@@ -83,8 +84,15 @@ _MEMO: ContextVar[_Memo | None] = ContextVar("evidencechain_render_memo", defaul
 def memo_key() -> str:
     """The cache key of the render memo: everything `_render`'s output depends on besides
     the text (this code, Python-Markdown's and nh3's versions, Python's)."""
-    return make_key(MEMO_KIND, code_version(), markdown.__version__,
-                    getattr(nh3, "__version__", ""), platform.python_version())
+    return make_key(MEMO_KIND, code_version(), *_library_versions(), platform.python_version())
+
+
+@functools.cache
+def _library_versions() -> tuple[str, str]:
+    """Python-Markdown's and nh3's versions, read without importing them."""
+    from importlib.metadata import version
+
+    return version("Markdown"), version("nh3")
 
 
 @contextmanager
@@ -105,5 +113,5 @@ def remembered(cache: Cache | None) -> Iterator[None]:
         yield
     finally:
         _MEMO.reset(token)
-    if memo.used != memo.known:
+    if memo.used != memo.known or not valid:
         cache.put(MEMO_KIND, key, memo.used)

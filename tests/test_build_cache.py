@@ -19,8 +19,8 @@ from PIL import Image
 from conftest import MINIMAL_CONFIG, make_workspace, run_cli
 from evidencechain import build as build_module
 from evidencechain import cache as cache_module
-from evidencechain import evidence_json, sanitize, verification
-from evidencechain.build import build_site
+from evidencechain import evidence_json, sanitize, schema, verification
+from evidencechain.build import InvalidWorkspace, build_site
 from evidencechain.cache import CACHE_DIR
 from evidencechain.provenance import SigningIdentity, TrustSettings, sign_asset
 from evidencechain.testca import build_test_ca
@@ -132,7 +132,8 @@ def test_changed_trust_anchors_redo_verification_only(ws):
 
     result = _build(ws)
 
-    assert _misses(result) == {"verification": 2 * PER_PROJECT}
+    # The edited workspace file is validated again, as it must be.
+    assert _misses(result) == {"verification": 2 * PER_PROJECT, "schema": 1}
     page = (result.output / "projects/a/index.html").read_text()
     assert "unknown signer" in page.lower()
 
@@ -200,8 +201,8 @@ def test_one_changed_manifest_redoes_only_that_projects_work(ws):
 
     result = _build(ws)
 
-    assert _misses(result) == {"history": 1}
-    assert result.cache.missed == ["history: a"]
+    assert _misses(result) == {"history": 1, "schema": 1}
+    assert sorted(result.cache.missed) == ["history: a", "schema: projects/a/evidence.yml"]
     assert "Renamed project" in (result.output / "projects/a/index.html").read_text()
 
     (ws / "projects/b/b-new.jpg").write_bytes(_image("JPEG", 9))
@@ -211,7 +212,7 @@ def test_one_changed_manifest_redoes_only_that_projects_work(ws):
 
     assert sorted(result.cache.missed) == [
         "display: b/b-new.jpg", "history: b", "metadata: b-new.jpg",
-        "verification: b/b-new.jpg"]
+        "schema: projects/b/evidence.yml", "verification: b/b-new.jpg"]
 
 
 def test_a_new_commit_redoes_the_histories(ws):
@@ -362,6 +363,34 @@ def test_the_render_memo_gives_what_rendering_gives(tmp_path):
     assert first == again[:-1] == [sanitize._render(t) for t in texts]
     assert again[-1] == "<em>em</em> and <code>code</code>"
     assert "onerror" not in first[3] and "javascript" not in first[4]
+
+
+def test_manifests_found_valid_are_not_validated_again_until_their_bytes_change(
+        ws, monkeypatch):
+    cold = _build(ws)
+    assert cold.cache.misses[schema.SCHEMA_KIND] == 3  # the workspace file, two manifests
+
+    def no_validator(name):
+        raise AssertionError("validated again")
+
+    monkeypatch.setattr(schema, "_validator", no_validator)
+    warm = _build(ws)
+    assert warm.cache.hits[schema.SCHEMA_KIND] == 3
+    monkeypatch.undo()
+
+    manifest = ws / "projects/a/evidence.yml"
+    manifest.write_text(manifest.read_text().replace("kind: ai-creative", "kind: no-such-kind"))
+    with pytest.raises(InvalidWorkspace) as failed:  # new bytes: validated, and refused
+        _build(ws)
+    assert any("kind" in p.message and p.file.as_posix() == "projects/a/evidence.yml"
+               for p in failed.value.problems)
+    with pytest.raises(InvalidWorkspace):  # an invalid file is never remembered as valid
+        _build(ws)
+
+    manifest.write_text(manifest.read_text().replace("no-such-kind", "ai-creative"))
+    assert _misses(_build(ws)) == {}  # the same bytes as before: known valid
+    monkeypatch.setattr(schema, "_schema_digest", lambda name: "another schema")
+    assert _misses(_build(ws)) == {schema.SCHEMA_KIND: 3}  # another schema: validated again
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:

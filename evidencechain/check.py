@@ -79,7 +79,7 @@ def check_workspace(path: Path, *, strict_provenance: bool = False, verify: bool
             with tracker.stage("history", len(projects)):
                 _read_histories(workspace, projects, problems, cache, pool, tracker.step)
             _read_reproductions(workspace, projects, problems)
-            _read_rubrics(workspace, projects, problems)
+            _read_rubrics(workspace, projects, problems, cache)
         result = CheckResult(workspace, projects, problems)
         if workspace is not None and verify and not any(p.level == ERROR for p in problems):
             _verify(result, strict_provenance, cache, jobs, tracker)
@@ -230,9 +230,9 @@ def _audited(project: Project) -> ProjectCheck:
 
 
 def _read_rubrics(workspace: Workspace, projects: list[ProjectCheck],
-                  problems: list[Problem]) -> None:
+                  problems: list[Problem], cache: Cache | None = None) -> None:
     """The rubric each project is scored against; a bad rubric file is a located error."""
-    rubrics, found = resolve_rubrics(workspace)
+    rubrics, found = resolve_rubrics(workspace, cache)
     for checked in projects:
         checked.rubric = rubrics.get(checked.project.slug)
     problems.extend(found)

@@ -19,7 +19,7 @@ from PIL import Image
 from conftest import MINIMAL_CONFIG, make_workspace, run_cli
 from evidencechain import build as build_module
 from evidencechain import cache as cache_module
-from evidencechain import evidence_json, sanitize, schema, verification
+from evidencechain import evidence_json, sanitize, schema, scoring, verification
 from evidencechain.build import InvalidWorkspace, build_site
 from evidencechain.cache import CACHE_DIR
 from evidencechain.provenance import SigningIdentity, TrustSettings, sign_asset
@@ -367,15 +367,18 @@ def test_the_render_memo_gives_what_rendering_gives(tmp_path):
 
 def test_manifests_found_valid_are_not_validated_again_until_their_bytes_change(
         ws, monkeypatch):
+    monkeypatch.setattr(scoring, "_builtins", {})  # as in a new process
     cold = _build(ws)
-    assert cold.cache.misses[schema.SCHEMA_KIND] == 3  # the workspace file, two manifests
+    # The workspace file, two manifests, and the rubric they are scored with.
+    assert cold.cache.misses[schema.SCHEMA_KIND] == 4
 
     def no_validator(name):
         raise AssertionError("validated again")
 
     monkeypatch.setattr(schema, "_validator", no_validator)
+    monkeypatch.setattr(scoring, "_builtins", {})
     warm = _build(ws)
-    assert warm.cache.hits[schema.SCHEMA_KIND] == 3
+    assert warm.cache.hits[schema.SCHEMA_KIND] == 4
     monkeypatch.undo()
 
     manifest = ws / "projects/a/evidence.yml"
@@ -390,7 +393,8 @@ def test_manifests_found_valid_are_not_validated_again_until_their_bytes_change(
     manifest.write_text(manifest.read_text().replace("no-such-kind", "ai-creative"))
     assert _misses(_build(ws)) == {}  # the same bytes as before: known valid
     monkeypatch.setattr(schema, "_schema_digest", lambda name: "another schema")
-    assert _misses(_build(ws)) == {schema.SCHEMA_KIND: 3}  # another schema: validated again
+    monkeypatch.setattr(scoring, "_builtins", {})
+    assert _misses(_build(ws)) == {schema.SCHEMA_KIND: 4}  # another schema: validated again
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:

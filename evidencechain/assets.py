@@ -7,6 +7,7 @@ original so anyone can verify it elsewhere. This is the only module that imports
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import re
@@ -53,6 +54,7 @@ class Rendition:
     url: str
     width: int
     height: int
+    sha256: str = ""  # of the copy's bytes, when a build cache knows it
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,18 @@ class PreparedAsset:
     thumb: Rendition | None = None
     withheld: str | None = None  # why the original is not published (blind review)
     sha256: str = ""  # of the original's bytes, when a build cache computed it
+    # Of the copy of the original staged for the site, when the build cache vouches for it
+    # (the build id then need not read it again); empty when unknown or not published.
+    staged_sha256: str = ""
+
+    def staged_digests(self) -> dict[str, str]:
+        """The SHA-256 of each file this asset staged whose bytes are known, by its path
+        relative to the project's page folder (originals, display copies)."""
+        known = {self.original_url: self.staged_sha256} if self.original_url else {}
+        for rendition in (self.display, self.thumb):
+            if rendition is not None:
+                known[rendition.url] = rendition.sha256
+        return {url: digest for url, digest in known.items() if digest}
 
     @property
     def is_image(self) -> bool:
@@ -126,10 +140,10 @@ def _prepare_one(project: Project, stage: Path, index: int, asset: Asset,
     else:
         original = stage / ORIGINALS_DIR / rel
         original.parent.mkdir(parents=True, exist_ok=True)
-        _publish_original(source, original, digest, cache,
-                          previous / ORIGINALS_DIR / rel if previous else None)
+        staged = _publish_original(source, original, digest, cache,
+                                   previous / ORIGINALS_DIR / rel if previous else None)
         base = PreparedAsset(asset, f"{ORIGINALS_DIR}/{rel}", original.stat().st_size,
-                             sha256=digest)
+                             sha256=digest, staged_sha256=staged)
     try:
         return _cached_renditions(base, source, stage / DISPLAY_DIR, rel, cache,
                                   f"{project.slug}/{asset.path}")
@@ -142,9 +156,10 @@ def _prepare_one(project: Project, stage: Path, index: int, asset: Asset,
 
 
 def _publish_original(source: Path, target: Path, digest: str, cache: Cache | None,
-                      previous: Path | None) -> None:
+                      previous: Path | None) -> str:
     """Put the original at `target`: hard-linked from the previous site when the cache
     vouches that file still holds exactly these bytes, else copied from the workspace.
+    Return `digest` when the cache vouches that `target` holds exactly those bytes, else "".
 
     The previous site's copy (never the candidate's own file) is linked, so nothing a
     reader does to a published file can reach the workspace. A new copy is remembered
@@ -152,16 +167,19 @@ def _publish_original(source: Path, target: Path, digest: str, cache: Cache | No
     """
     if cache is None or not digest:
         shutil.copyfile(source, target)
-        return
+        return ""
     if previous is not None and cache.known_digest(previous, with_ctime=False) == digest:
         try:
             os.link(previous, target)
-            return
+            return digest
         except OSError:
             pass  # another disk, or a file system without links: copy
     shutil.copyfile(source, target)
-    if previous is not None and cache.known_digest(source) == digest:  # unchanged meanwhile
+    if cache.known_digest(source) != digest:  # changed meanwhile: the copy's bytes are unknown
+        return ""
+    if previous is not None:
         cache.remember(previous, os.stat(target), digest, with_ctime=False, racy_ok=True)
+    return digest
 
 
 def _asset_problem(project: Project, index: int, message: str) -> Problem:
@@ -219,7 +237,10 @@ def _cached_renditions(base: PreparedAsset, source: Path, display_dir: Path,
                                "display": [prepared.display.width, prepared.display.height],
                                "thumb": [prepared.thumb.width, prepared.thumb.height],
                                "blobs": blobs})
-    return prepared, False
+    # The blobs are links to (or copies of) the staged copies, so they have the same bytes.
+    return dataclasses.replace(
+        prepared, display=dataclasses.replace(prepared.display, sha256=blobs["display"]),
+        thumb=dataclasses.replace(prepared.thumb, sha256=blobs["thumb"])), False
 
 
 def _linked_renditions(base: PreparedAsset, entry: dict, key: str, cache: Cache,
@@ -234,10 +255,11 @@ def _linked_renditions(base: PreparedAsset, entry: dict, key: str, cache: Cache,
         if not target.parent.is_dir():  # one stat; a failing mkdir costs three calls
             target.parent.mkdir(parents=True, exist_ok=True)
         link_or_copy(blob, target)
-        renditions[kind] = Rendition(f"{DISPLAY_DIR}/{name}", width, height)
+        renditions[kind] = Rendition(f"{DISPLAY_DIR}/{name}", width, height,
+                                     entry["blobs"][kind])
     return PreparedAsset(base.asset, base.original_url, base.size_bytes, int(entry["width"]),
                          int(entry["height"]), renditions["display"], renditions["thumb"],
-                         base.withheld, base.sha256)
+                         base.withheld, base.sha256, base.staged_sha256)
 
 
 def _with_renditions(base: PreparedAsset, source: Path, display_dir: Path,
@@ -248,7 +270,7 @@ def _with_renditions(base: PreparedAsset, source: Path, display_dir: Path,
         display = _save_webp(flat, display_dir, f"{rel}.webp", DISPLAY_SIZE)
         thumb = _save_webp(flat, display_dir, f"{rel}.thumb.webp", THUMB_SIZE)
     return PreparedAsset(base.asset, base.original_url, base.size_bytes, width, height,
-                         display, thumb, base.withheld, base.sha256)
+                         display, thumb, base.withheld, base.sha256, base.staged_sha256)
 
 
 def _open_image(source: Path) -> tuple[Image.Image, tuple[int, int]]:

@@ -21,12 +21,13 @@ from .blind import BlindReview
 from .cache import CACHE_DIR, Cache, CacheStats, Tracker
 from .check import CheckResult, ProjectCheck, check_workspace, declared_assets
 from .errors import BuildError, UsageError, WorkspaceError
-from .evidence_json import evidence_document, stamp_build, write_evidence
+from .evidence_json import evidence_document, staged_digests, stamp_build, write_evidence
 from .manifest import find_root
 from .model import Project
 from .pages import ProjectView, Receipt
 from .problems import Problem, has_errors
 from .reproduce import RECORD_FILE, RecordState
+from .sanitize import remembered
 from .site import run_mkdocs, site_title, write_config, write_docs
 
 # A built site carries this file, so a rebuild knows the folder is ours to replace.
@@ -98,12 +99,13 @@ def build_site(workspace_dir: Path, output: Path | None = None, *, force: bool =
             raise InvalidWorkspace(problems)
         site_dir = scratch / "site"
         tracker.start("pages")
-        nav = write_docs(config, views, scratch / "docs")
+        with remembered(cache):
+            nav = write_docs(config, views, scratch / "docs")
         if review:
             review.redact_folder(scratch / "docs")
         tracker.start("build id")
         build_id = stamp_build(scratch / "docs", scratch / "stage", site_title(config),
-                               _volatile(checked))
+                               _volatile(checked), staged_digests(views))
         tracker.start("site")
         run_mkdocs(write_config(config, nav, scratch / "docs", site_dir,
                                 scratch / "mkdocs.yml"))

@@ -71,7 +71,7 @@ def check_workspace(path: Path, *, strict_provenance: bool = False, verify: bool
     """
     tracker = tracker or Tracker()
     with tracker.stage("load"):
-        loaded = load_workspace(path)
+        loaded = load_workspace(path, cache)
         problems = list(loaded.problems)
         workspace = loaded.workspace
         projects = [_audited(p) for p in (workspace.projects if workspace else [])]
@@ -80,7 +80,7 @@ def check_workspace(path: Path, *, strict_provenance: bool = False, verify: bool
             with tracker.stage("history", len(projects)):
                 _read_histories(workspace, projects, problems, cache, pool, tracker.step)
             _read_reproductions(workspace, projects, problems)
-            _read_rubrics(workspace, projects, problems)
+            _read_rubrics(workspace, projects, problems, cache)
         result = CheckResult(workspace, projects, problems)
         # Asset files are only opened once every path is known to be a file inside the
         # workspace (a link to /etc/... is an error above, and never read).
@@ -263,9 +263,9 @@ def _audited(project: Project) -> ProjectCheck:
 
 
 def _read_rubrics(workspace: Workspace, projects: list[ProjectCheck],
-                  problems: list[Problem]) -> None:
+                  problems: list[Problem], cache: Cache | None = None) -> None:
     """The rubric each project is scored against; a bad rubric file is a located error."""
-    rubrics, found = resolve_rubrics(workspace)
+    rubrics, found = resolve_rubrics(workspace, cache)
     for checked in projects:
         checked.rubric = rubrics.get(checked.project.slug)
     problems.extend(found)

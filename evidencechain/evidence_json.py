@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -39,34 +39,63 @@ RECORD_FIELDS = ("verdict", "verdict_label", "detail", "ai_generated", "ai_in_hi
 
 
 def stamp_build(docs_dir: Path, stage_dir: Path, site_title: str,
-                volatile: Iterable[str] = ()) -> str:
-    """Give the build its id and write it (and the site title) into every page.
-
-    The id hashes every generated page, read before the id is written into it, and every
-    staged file (originals, display copies, records), so it changes exactly when what a
-    reviewer sees changes. `volatile` strings (the time the credentials were checked) are
-    left out, so rebuilding unchanged evidence keeps the id that reviewers' scores carry.
-    """
-    digest = hashlib.sha256()
+                volatile: Iterable[str] = (), known: Mapping[str, str] | None = None) -> str:
+    """Give the build its id (`compute_build_id`); write it and the site title into the pages."""
     pages = sorted(docs_dir.rglob("*.md"))
-    for page in pages:
-        text = page.read_text(encoding="utf-8")
-        for value in volatile:
-            if value:
-                text = text.replace(value, "")
-        digest.update(f"page {page.relative_to(docs_dir).as_posix()}\n".encode())
-        digest.update(hashlib.sha256(text.encode()).digest())
-    if stage_dir.is_dir():
-        for file in sorted(p for p in stage_dir.rglob("*") if p.is_file()):
-            digest.update(f"file {file.relative_to(stage_dir).as_posix()}\n".encode())
-            digest.update(hashlib.sha256(file.read_bytes()).digest())
-    build_id = digest.hexdigest()[:BUILD_ID_LENGTH]
+    build_id = compute_build_id(docs_dir, stage_dir, volatile, known, pages=pages)
     for page in pages:
         text = page.read_text(encoding="utf-8")
         if BUILD_ID_TOKEN in text or SITE_TOKEN in text:
             page.write_text(text.replace(BUILD_ID_TOKEN, build_id)
                             .replace(SITE_TOKEN, h(site_title)), encoding="utf-8")
     return build_id
+
+
+def compute_build_id(docs_dir: Path, stage_dir: Path, volatile: Iterable[str] = (),
+                     known: Mapping[str, str] | None = None, *,
+                     pages: list[Path] | None = None) -> str:
+    """The build id: a hash of every generated page and every staged file.
+
+    It hashes every page, read before the id is written into it, and every staged file
+    (originals, display copies, records), so it changes exactly when what a reviewer sees
+    changes. `volatile` strings (the time the credentials were checked) are left out, so
+    rebuilding unchanged evidence keeps the id that reviewers' scores carry. `known` gives
+    the SHA-256 of staged files the build already knows (by path relative to `stage_dir`;
+    the build cache vouched for them); only the other files are read, and the id is the
+    one hashing every file would give.
+    """
+    known = known or {}
+    volatile = [value for value in volatile if value]
+    digest = hashlib.sha256()
+    for page in pages if pages is not None else sorted(docs_dir.rglob("*.md")):
+        text = page.read_text(encoding="utf-8")
+        for value in volatile:
+            text = text.replace(value, "")
+        digest.update(f"page {page.relative_to(docs_dir).as_posix()}\n".encode())
+        digest.update(hashlib.sha256(text.encode()).digest())
+    if stage_dir.is_dir():
+        for file in sorted(p for p in stage_dir.rglob("*") if p.is_file()):
+            rel = file.relative_to(stage_dir).as_posix()
+            digest.update(f"file {rel}\n".encode())
+            digest.update(bytes.fromhex(known[rel]) if rel in known
+                          else _file_sha256(file))
+    return digest.hexdigest()[:BUILD_ID_LENGTH]
+
+
+def staged_digests(views: Iterable[ProjectView]) -> dict[str, str]:
+    """The SHA-256 the build knows of each staged asset file, by its path in the stage (and
+    the site): `projects/SLUG/` plus the URL the page uses (the `known` of `stamp_build`)."""
+    return {f"projects/{view.project.slug}/{url}": sha256
+            for view in views for item in view.assets.values()
+            for url, sha256 in item.staged_digests().items()}
+
+
+def _file_sha256(path: Path) -> bytes:
+    h = hashlib.sha256()
+    with open(path, "rb") as stream:
+        while chunk := stream.read(1 << 20):
+            h.update(chunk)
+    return h.digest()
 
 
 # --------------------------------------------------------------------------- shared parts

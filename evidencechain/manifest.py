@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path, PurePosixPath
 
+from .cache import Cache
 from .errors import UsageError
 from .model import Manifest, Project, Workspace, WorkspaceConfig, from_data
 from .problems import ERROR, WARNING, Problem, repeated_ids
@@ -46,12 +47,16 @@ def find_root(path: Path) -> Path:
     return path.resolve()
 
 
-def load_workspace(path: Path) -> LoadResult:
-    """Load and validate the workspace at `path`, collecting every problem found."""
+def load_workspace(path: Path, cache: Cache | None = None) -> LoadResult:
+    """Load and validate the workspace at `path`, collecting every problem found.
+
+    With a `cache`, files found valid before (the same bytes) are not validated again.
+    """
     root = find_root(path)
     problems: list[Problem] = []
-    config_doc = _load_document(root, PurePosixPath(CONFIG_FILE), WORKSPACE_SCHEMA, problems)
-    projects, unloaded = _load_projects(root, problems)
+    config_doc = _load_document(root, PurePosixPath(CONFIG_FILE), WORKSPACE_SCHEMA, problems,
+                                cache)
+    projects, unloaded = _load_projects(root, problems, cache)
     _check_duplicate_slugs(projects, problems)
     if config_doc is None:
         return LoadResult(None, sorted(problems))
@@ -62,19 +67,20 @@ def load_workspace(path: Path) -> LoadResult:
 
 
 def _load_document(root: Path, rel: PurePosixPath, schema: str,
-                   problems: list[Problem]) -> YamlDocument | None:
+                   problems: list[Problem], cache: Cache | None = None) -> YamlDocument | None:
     """Parse and schema-check one file; None (with problems recorded) when unusable."""
     try:
         doc = load_yaml(root / rel, rel)
     except YamlLoadError as exc:
         problems.append(exc.problem)
         return None
-    schema_problems = validate(doc, schema)
+    schema_problems = validate(doc, schema, cache)
     problems.extend(schema_problems)
     return None if schema_problems else doc
 
 
-def _load_projects(root: Path, problems: list[Problem]) -> tuple[list[Project], set[str]]:
+def _load_projects(root: Path, problems: list[Problem],
+                   cache: Cache | None = None) -> tuple[list[Project], set[str]]:
     """The projects that loaded, and the folder names of those whose manifest did not."""
     projects_dir = root / PROJECTS_DIR
     if not projects_dir.is_dir():
@@ -89,7 +95,7 @@ def _load_projects(root: Path, problems: list[Problem]) -> tuple[list[Project], 
             problems.append(Problem(rel.parent, 0, 0, WARNING,
                                     f"project folder has no {MANIFEST_FILE}; skipped"))
             continue
-        doc = _load_document(root, rel, EVIDENCE_SCHEMA, problems)
+        doc = _load_document(root, rel, EVIDENCE_SCHEMA, problems, cache)
         if doc is None:
             unloaded.add(folder.name)
             continue

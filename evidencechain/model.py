@@ -8,6 +8,7 @@ types for the code that reads them, never new rules.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 import typing
 from dataclasses import dataclass, field
@@ -254,10 +255,20 @@ class Workspace:
 
 def from_data(cls: type, data: Any) -> Any:
     """Build dataclass `cls` from schema-valid data, recursing by the field types."""
-    hints = typing.get_type_hints(cls)
-    names = {f.name for f in dataclasses.fields(cls)}
-    kwargs = {key: _convert(hints[key], value) for key, value in data.items() if key in names}
+    hints = field_types(cls)
+    kwargs = {key: _convert(hints[key], value) for key, value in data.items() if key in hints}
     return cls(**kwargs)
+
+
+@functools.cache
+def field_types(cls: type) -> types.MappingProxyType:
+    """The resolved type of each dataclass field of `cls`, by name (read-only).
+
+    Resolved once per class: `typing.get_type_hints` evaluates every annotation string each
+    time it is called, which was most of the time spent loading manifests.
+    """
+    hints = typing.get_type_hints(cls)
+    return types.MappingProxyType({f.name: hints[f.name] for f in dataclasses.fields(cls)})
 
 
 def _convert(hint: Any, value: Any) -> Any:

@@ -8,21 +8,25 @@ where the offending key or value is written.
 from __future__ import annotations
 
 import difflib
+import functools
+import hashlib
 import json
-from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
-from jsonschema.exceptions import ValidationError
-
+from .cache import Cache, code_version, make_key
 from .problems import ERROR, Problem
 from .yamlsource import YamlDocument, format_path
+
+if TYPE_CHECKING:
+    import jsonschema
+    from jsonschema.exceptions import ValidationError
 
 # Beyond this many, a list of allowed keys buries the message; the reference lists them.
 MAX_KEYS_LISTED = 10
 EVIDENCE_SCHEMA = "evidence.schema.json"
 WORKSPACE_SCHEMA = "workspace.schema.json"
+SCHEMA_KIND = "schema"  # the cache entries recording that a document was valid
 
 _JSON_TYPES = {
     dict: "a mapping", list: "a list", str: "a string", bool: "true or false",
@@ -41,23 +45,54 @@ def schema_path(name: str) -> Path:
     return data_dir() / "schemas" / name
 
 
-@cache
+@functools.cache
 def load_schema(name: str) -> dict[str, Any]:
     """The parsed schema `name` (cached: schemas do not change while we run)."""
     return json.loads(schema_path(name).read_text(encoding="utf-8"))
 
 
-@cache
+@functools.cache
 def _validator(name: str) -> jsonschema.Draft202012Validator:
+    import jsonschema  # here, not at the top: a build whose manifests are cached never needs it
+
     return jsonschema.Draft202012Validator(load_schema(name))
 
 
-def validate(doc: YamlDocument, schema_name: str) -> list[Problem]:
-    """Every schema violation in `doc`, located and worded for people, in file order."""
+def validate(doc: YamlDocument, schema_name: str, cache: Cache | None = None) -> list[Problem]:
+    """Every schema violation in `doc`, located and worded for people, in file order.
+
+    With a `cache`, a document parsed from bytes found valid before against the same schema
+    (by the same code and libraries) is not validated again; only that verdict is kept, so
+    problems are always found afresh, with their positions.
+    """
+    key = _validity_key(doc, schema_name) if cache is not None and doc.sha256 else None
+    if key is not None and cache.get(SCHEMA_KIND, key, str(doc.file)) is True:
+        return []
     problems = []
     for error in _validator(schema_name).iter_errors(doc.data):
         problems.extend(_problems_for(doc, error))
+    if key is not None and not problems:
+        cache.put(SCHEMA_KIND, key, True)
     return sorted(set(problems))
+
+
+def _validity_key(doc: YamlDocument, schema_name: str) -> str:
+    """The document's bytes (its data is a function of them, PyYAML and our code), the
+    schema's content, and the versions of the code that parse and validate."""
+    return make_key(SCHEMA_KIND, doc.sha256, schema_name, _schema_digest(schema_name),
+                    code_version(), _library_versions())
+
+
+@functools.cache
+def _schema_digest(name: str) -> str:
+    return hashlib.sha256(schema_path(name).read_bytes()).hexdigest()
+
+
+@functools.cache
+def _library_versions() -> tuple[str, str]:
+    from importlib.metadata import version
+
+    return version("jsonschema"), version("PyYAML")
 
 
 def _problems_for(doc: YamlDocument, error: ValidationError) -> list[Problem]:

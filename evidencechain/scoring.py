@@ -11,9 +11,9 @@ from __future__ import annotations
 import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path, PurePosixPath
 
+from .cache import Cache
 from .model import Project, Workspace, from_data
 from .problems import ERROR, WARNING, Problem, repeated_ids
 from .schema import validate
@@ -112,23 +112,33 @@ def builtin_names() -> list[str]:
     return sorted(p.stem for p in RUBRICS_DIR.glob("*.yml"))
 
 
-@cache
-def builtin_rubric(name: str) -> Rubric:
-    """A shipped profile; raises ValueError if it does not load (a test keeps them valid)."""
-    rubric, problems = load_rubric(RUBRICS_DIR / f"{name}.yml",
-                                   PurePosixPath(f"evidencechain/rubrics/{name}.yml"))
+def builtin_rubric(name: str, cache: Cache | None = None) -> Rubric:
+    """A shipped profile; raises ValueError if it does not load (a test keeps them valid).
+
+    Loaded once per process. With a build `cache`, a file validated before (the same
+    bytes) is not validated again.
+    """
+    rubric = _builtins.get(name)
     if rubric is None:
-        raise ValueError("; ".join(p.format() for p in problems))
+        rubric, problems = load_rubric(RUBRICS_DIR / f"{name}.yml",
+                                       PurePosixPath(f"evidencechain/rubrics/{name}.yml"), cache)
+        if rubric is None:
+            raise ValueError("; ".join(p.format() for p in problems))
+        _builtins[name] = rubric
     return rubric
 
 
-def load_rubric(path: Path, display: PurePosixPath) -> tuple[Rubric | None, list[Problem]]:
+_builtins: dict[str, Rubric] = {}  # shipped files do not change while we run
+
+
+def load_rubric(path: Path, display: PurePosixPath,
+                cache: Cache | None = None) -> tuple[Rubric | None, list[Problem]]:
     """Read and validate a rubric file; None with located problems when it is not usable."""
     try:
         doc = load_yaml(path, display)
     except YamlLoadError as exc:
         return None, [exc.problem]
-    problems = validate(doc, RUBRIC_SCHEMA)
+    problems = validate(doc, RUBRIC_SCHEMA, cache)
     if problems:
         return None, problems
     rubric = from_data(Rubric, doc.data)
@@ -157,13 +167,14 @@ def _rule_problems(rubric: Rubric, doc: YamlDocument) -> list[Problem]:
 # --------------------------------------------------------------------------- per project
 
 
-def resolve_rubrics(workspace: Workspace) -> tuple[dict[str, Rubric], list[Problem]]:
+def resolve_rubrics(workspace: Workspace,
+                    cache: Cache | None = None) -> tuple[dict[str, Rubric], list[Problem]]:
     """Each project's rubric by slug: its own `rubric`, else `review.rubric`, else by kind.
 
     A custom rubric file is read once however many projects use it, so its problems are
     reported once. Projects whose rubric cannot be used are left out of the result.
     """
-    resolver = _Resolver(workspace)
+    resolver = _Resolver(workspace, cache)
     rubrics = {}
     for project in workspace.projects:
         rubric = resolver.for_project(project)
@@ -173,8 +184,9 @@ def resolve_rubrics(workspace: Workspace) -> tuple[dict[str, Rubric], list[Probl
 
 
 class _Resolver:
-    def __init__(self, workspace: Workspace):
+    def __init__(self, workspace: Workspace, cache: Cache | None = None):
         self.workspace = workspace
+        self.cache = cache
         self.loaded: dict[Path, Rubric | None] = {}
         self.problems: list[Problem] = []
 
@@ -185,20 +197,20 @@ class _Resolver:
         if config_ref:
             return self.resolve(config_ref, self.workspace.root,
                                 self.workspace.config_source, ("review",))
-        return builtin_rubric(DEFAULT_BY_KIND[project.manifest.kind])
+        return builtin_rubric(DEFAULT_BY_KIND[project.manifest.kind], self.cache)
 
     def resolve(self, ref: str, base: Path, doc: YamlDocument,
                 prefix: JsonPath = ()) -> Rubric | None:
         where = prefix + ("rubric",)
         if not ref.endswith((".yml", ".yaml")):
             if ref in builtin_names():
-                return builtin_rubric(ref)
+                return builtin_rubric(ref, self.cache)
             return self.refuse(doc, where, _unknown_builtin(ref))
         path = (base / ref).resolve()
         if not path.is_file():
             return self.refuse(doc, where, f"rubric file '{ref}' does not exist")
         if path not in self.loaded:
-            rubric, problems = load_rubric(path, self.display(path))
+            rubric, problems = load_rubric(path, self.display(path), self.cache)
             self.loaded[path] = rubric
             self.problems.extend(problems)
         return self.loaded[path]

@@ -9,6 +9,7 @@ PyYAML's composer gives nodes with marks; we construct the data ourselves so tha
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -45,6 +46,7 @@ class YamlDocument:
     data: Any
     value_marks: dict[JsonPath, tuple[int, int]] = field(default_factory=dict)
     key_marks: dict[JsonPath, tuple[int, int]] = field(default_factory=dict)
+    sha256: str = ""  # of the bytes `load_yaml` parsed ("" when not read from a file)
 
     def locate(self, path: JsonPath, *, key: bool = False) -> tuple[int, int]:
         """Where `path` is written; falls back to the nearest enclosing value that exists."""
@@ -90,7 +92,7 @@ def load_yaml(path: Path, display: PurePosixPath) -> YamlDocument:
         raise _error(display, 1, 1, f"invalid YAML: {exc}") from None
     if node is None:
         raise _error(display, 1, 1, "file holds no YAML document; expected a mapping")
-    doc = YamlDocument(file=display, data=None)
+    doc = YamlDocument(file=display, data=None, sha256=hashlib.sha256(raw).hexdigest())
     doc.data = _Builder(doc).build(node, ())
     return doc
 

@@ -7,6 +7,7 @@ and which items missed); timings belong to bench/run.py, not here.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import os
 import subprocess
@@ -16,9 +17,10 @@ import pytest
 from PIL import Image
 
 from conftest import MINIMAL_CONFIG, make_workspace, run_cli
+from evidencechain import build as build_module
 from evidencechain import cache as cache_module
-from evidencechain import verification
-from evidencechain.build import build_site
+from evidencechain import evidence_json, sanitize, schema, scoring, verification
+from evidencechain.build import InvalidWorkspace, build_site
 from evidencechain.cache import CACHE_DIR
 from evidencechain.provenance import SigningIdentity, TrustSettings, sign_asset
 from evidencechain.testca import build_test_ca
@@ -130,7 +132,8 @@ def test_changed_trust_anchors_redo_verification_only(ws):
 
     result = _build(ws)
 
-    assert _misses(result) == {"verification": 2 * PER_PROJECT}
+    # The edited workspace file is validated again, as it must be.
+    assert _misses(result) == {"verification": 2 * PER_PROJECT, "schema": 1}
     page = (result.output / "projects/a/index.html").read_text()
     assert "unknown signer" in page.lower()
 
@@ -198,8 +201,8 @@ def test_one_changed_manifest_redoes_only_that_projects_work(ws):
 
     result = _build(ws)
 
-    assert _misses(result) == {"history": 1}
-    assert result.cache.missed == ["history: a"]
+    assert _misses(result) == {"history": 1, "schema": 1}
+    assert sorted(result.cache.missed) == ["history: a", "schema: projects/a/evidence.yml"]
     assert "Renamed project" in (result.output / "projects/a/index.html").read_text()
 
     (ws / "projects/b/b-new.jpg").write_bytes(_image("JPEG", 9))
@@ -209,7 +212,7 @@ def test_one_changed_manifest_redoes_only_that_projects_work(ws):
 
     assert sorted(result.cache.missed) == [
         "display: b/b-new.jpg", "history: b", "metadata: b-new.jpg",
-        "verification: b/b-new.jpg"]
+        "schema: projects/b/evidence.yml", "verification: b/b-new.jpg"]
 
 
 def test_a_new_commit_redoes_the_histories(ws):
@@ -244,6 +247,154 @@ def test_a_warm_build_links_unchanged_originals_from_the_previous_site(ws, monke
     for name in ("a-raw.png", "a-ref.jpg", "a-final.jpg"):
         assert ((third.output / "projects/a/files" / name).read_bytes()
                 == (ws / "projects/a" / name).read_bytes())
+
+
+def _spy_on_the_build_id(monkeypatch) -> list[dict]:
+    """Each build's digests passed to `stamp_build`, the staged files' real digests, and
+    the id with every file hashed afresh, taken just before the build stamps its pages."""
+    calls = []
+    real = build_module.stamp_build
+
+    def spy(docs_dir, stage_dir, site_title, volatile=(), known=None):
+        files = {p.relative_to(stage_dir).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+                 for p in stage_dir.rglob("*") if p.is_file()}
+        volatile = list(volatile)
+        full = evidence_json.compute_build_id(docs_dir, stage_dir, volatile)
+        build_id = real(docs_dir, stage_dir, site_title, volatile, known)
+        calls.append({"known": dict(known or {}), "files": files, "full": full,
+                      "id": build_id})
+        return build_id
+
+    monkeypatch.setattr(build_module, "stamp_build", spy)
+    return calls
+
+
+@pytest.mark.parametrize("racy", [True, False])
+def test_the_build_id_reuses_known_digests_and_equals_a_full_rehash(ws, monkeypatch, racy):
+    if not racy:
+        monkeypatch.setattr(cache_module, "RACY_SECONDS", 0.0)  # the fixture's files are new
+    big = io.BytesIO()  # larger than a thumbnail, so its two copies differ
+    Image.effect_noise((900, 600), 40).convert("RGB").save(big, "JPEG", quality=90)
+    (ws / "projects/a/a-ref.jpg").write_bytes(big.getvalue())
+    calls = _spy_on_the_build_id(monkeypatch)
+    _build(ws)  # cold: originals copied
+    _build(ws)  # warm: originals linked from the previous site, copies from the cache
+    published = ws.parent / "out/projects/a/files/a-ref.jpg"
+    with open(published, "r+b") as stream:  # changed in place: refused, copied again
+        stream.seek(100)
+        stream.write(b"\0")
+    _flip_scan_byte(ws / "projects/b/b-ref.jpg")  # new bytes: new digest, new copies
+    _build(ws)
+
+    assert len(calls) == 3
+    for call in calls:
+        assert call["id"] == call["full"]
+        for rel, digest in call["known"].items():
+            assert call["files"][rel] == digest, rel
+    assets = {rel for rel in calls[1]["files"] if "/files/" in rel or "/display/" in rel}
+    assert len(assets) == 2 * (PER_PROJECT + 2 * 3)  # originals, and 2 copies per image
+    copies = {rel for rel in assets if "/display/" in rel}
+    ref = "projects/a/display/a-ref.jpg"
+    assert calls[1]["files"][ref + ".webp"] != calls[1]["files"][ref + ".thumb.webp"]
+    # Warm: no asset file is read again (originals just written are not vouched for yet).
+    assert set(calls[1]["known"]) == (copies if racy else assets)
+    assert calls[2]["id"] != calls[1]["id"]
+
+
+def _count_renders(monkeypatch) -> list[str]:
+    """Every text Markdown is actually run on from now on (memo hits are not counted)."""
+    rendered = []
+    real = sanitize._render
+
+    def counting(text):
+        rendered.append(text)
+        return real(text)
+
+    monkeypatch.setattr(sanitize, "_render", counting)
+    return rendered
+
+
+def _pages(out: Path) -> dict[str, str]:
+    return {p.relative_to(out).as_posix(): p.read_text()
+            for p in sorted(out.rglob("index.html"))}
+
+
+def test_page_prose_is_rendered_once_and_again_only_when_its_text_or_the_code_changes(
+        ws, monkeypatch):
+    manifest = ws / "projects/a/evidence.yml"
+    manifest.write_text(manifest.read_text() + "case_study:\n  problem: Too *slow*.\n"
+                        "  learned: \"Cache <script>alert(1)</script> it.\"\n")
+    rendered = _count_renders(monkeypatch)
+    cold = _build(ws)
+    assert "Too *slow*." in rendered and cold.cache.misses[sanitize.MEMO_KIND] == 1
+    cold_pages = _pages(cold.output)
+    assert "Too <em>slow</em>." in cold_pages["projects/a/index.html"]
+
+    rendered.clear()
+    warm = _build(ws)
+    assert rendered == []  # every text came from the memo
+    assert warm.cache.hits[sanitize.MEMO_KIND] == 1
+    assert _pages(warm.output) == cold_pages  # and gave the same pages
+    assert "<script>alert" not in cold_pages["projects/a/index.html"]
+
+    manifest.write_text(manifest.read_text().replace("Too *slow*.", "Too **slow**."))
+    changed = _build(ws)
+    assert rendered == ["Too **slow**."]  # only the edited text
+    page = (changed.output / "projects/a/index.html").read_text()
+    assert "Too <strong>slow</strong>." in page and "Too <em>slow</em>" not in page
+
+    rendered.clear()
+    monkeypatch.setattr(sanitize, "code_version", lambda: "another version")
+    _build(ws)  # another renderer: nothing it did not render itself is used
+    assert sorted(rendered) == ["Cache <script>alert(1)</script> it.", "Too **slow**."]
+
+
+def test_the_render_memo_gives_what_rendering_gives(tmp_path):
+    texts = ["plain", "*em* and `code`", "| a | b |\n| - | - |\n| 1 | 2 |",
+             "<img src=x onerror=alert(1)>", "[x](javascript:alert(1))", "```\ncode\n```",
+             "1. one\n2. two", "caf\u00e9 \u2014 \U0001f600", "", "plain"]
+    store = cache_module.Cache(tmp_path / "cache")
+    with sanitize.remembered(store):
+        first = [sanitize.render(t) for t in texts]
+    store = cache_module.Cache(tmp_path / "cache")  # a later build
+    with sanitize.remembered(store):
+        again = [sanitize.render(t) for t in texts] + [sanitize.render_inline(texts[1])]
+    assert store.stats.hits[sanitize.MEMO_KIND] == 1
+    assert first == again[:-1] == [sanitize._render(t) for t in texts]
+    assert again[-1] == "<em>em</em> and <code>code</code>"
+    assert "onerror" not in first[3] and "javascript" not in first[4]
+
+
+def test_manifests_found_valid_are_not_validated_again_until_their_bytes_change(
+        ws, monkeypatch):
+    monkeypatch.setattr(scoring, "_builtins", {})  # as in a new process
+    cold = _build(ws)
+    # The workspace file, two manifests, and the rubric they are scored with.
+    assert cold.cache.misses[schema.SCHEMA_KIND] == 4
+
+    def no_validator(name):
+        raise AssertionError("validated again")
+
+    monkeypatch.setattr(schema, "_validator", no_validator)
+    monkeypatch.setattr(scoring, "_builtins", {})
+    warm = _build(ws)
+    assert warm.cache.hits[schema.SCHEMA_KIND] == 4
+    monkeypatch.undo()
+
+    manifest = ws / "projects/a/evidence.yml"
+    manifest.write_text(manifest.read_text().replace("kind: ai-creative", "kind: no-such-kind"))
+    with pytest.raises(InvalidWorkspace) as failed:  # new bytes: validated, and refused
+        _build(ws)
+    assert any("kind" in p.message and p.file.as_posix() == "projects/a/evidence.yml"
+               for p in failed.value.problems)
+    with pytest.raises(InvalidWorkspace):  # an invalid file is never remembered as valid
+        _build(ws)
+
+    manifest.write_text(manifest.read_text().replace("no-such-kind", "ai-creative"))
+    assert _misses(_build(ws)) == {}  # the same bytes as before: known valid
+    monkeypatch.setattr(schema, "_schema_digest", lambda name: "another schema")
+    monkeypatch.setattr(scoring, "_builtins", {})
+    assert _misses(_build(ws)) == {schema.SCHEMA_KIND: 4}  # another schema: validated again
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:

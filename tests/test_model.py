@@ -79,3 +79,18 @@ def test_from_data_builds_nested_objects():
     assert manifest.reproduce.expected["precision"].value == 1.0
     assert isinstance(manifest.reproduce.expected["precision"].value, float)
     assert manifest.case_study == model.CaseStudy()
+
+
+def test_field_types_are_resolved_once_per_class_and_match_the_annotations():
+    classes = [c for c in vars(model).values()
+               if isinstance(c, type) and dataclasses.is_dataclass(c)
+               and c.__module__ == model.__name__]
+    assert len(classes) > 10
+    for cls in classes:
+        hints = typing.get_type_hints(cls)
+        expected = {f.name: hints[f.name] for f in dataclasses.fields(cls)}
+        assert dict(model.field_types(cls)) == expected, cls
+        assert model.field_types(cls) is model.field_types(cls)  # cached, not recomputed
+    # The cache is per class: classes sharing a field name keep their own types.
+    assert model.field_types(model.Brief)["text"] is str
+    assert model.field_types(model.Dates)["end"] == str | None

@@ -15,8 +15,9 @@ The first script draws fresh, unsigned images; this one:
    asset whose manifest says how it was made, sources before the files made from them;
 3. tampers with ONE asset on purpose: flips one byte of image data in the v4 raw generation
    of the brand campaign, the plate the final was built on. The final still verifies on its
-   own (c2pa does not carry an ingredient's damage into the final), so only evidencechain's
-   cross-check of the declared chain shows it;
+   own (c2pa does not carry an ingredient's damage into the final), so only evidencechain
+   shows it: the cross-check of the declared chain in `check`, the final's "ingredient fails
+   verification" badge on the page, and `verify` given the raw file too;
 4. leaves ONE asset unsigned on purpose: the client's packshot, which has no `source_type`
    (the candidate did not make it, so signing it would claim too much).
 

@@ -38,6 +38,12 @@ if TYPE_CHECKING:
 
 SCORES_SCHEMA = "scores.schema.json"
 # The CSV export's columns, one row per competency (scoresheet.js writes them in this order).
+def reviewer_label(initials: str) -> str:
+    """Initials as the sheet writes them (`ab` -> `AB`), so exports from before the sheet
+    uppercased them still count as the same reviewer."""
+    return initials.strip().upper()
+
+
 CSV_COLUMNS = ("reviewer", "site", "project", "build_id", "rubric", "pass_threshold",
                "competency", "title", "weight", "score", "note")
 BUILD_ID_TOKEN = "@@EVIDENCECHAIN_BUILD_ID@@"
@@ -185,7 +191,8 @@ def _read_json(path: Path, display: PurePosixPath,
                                                f"must add up to {TOTAL_WEIGHT}")]
     line, col = doc.locate(())
     return [SheetScores(
-        reviewer=data["reviewer"].strip(), site=data.get("site", ""), project=data["project"],
+        reviewer=reviewer_label(data["reviewer"]), site=data.get("site", ""),
+        project=data["project"],
         build_id=data["build_id"], rubric=data["rubric"]["name"],
         pass_threshold=float(data["rubric"]["pass_threshold"]),
         competencies=tuple((e["competency"], e.get("title", e["competency"]),
@@ -329,7 +336,7 @@ def _csv_sheet(display: PurePosixPath, rows: list[tuple[int, dict[str, Any]]],
                                 f"{first['project']} add up to {weights:g}; they must add up "
                                 f"to {TOTAL_WEIGHT}"))
     return SheetScores(
-        reviewer=first["reviewer"], site=first["site"], project=first["project"],
+        reviewer=reviewer_label(first["reviewer"]), site=first["site"], project=first["project"],
         build_id=first["build_id"], rubric=first["rubric"],
         pass_threshold=first["pass_threshold"],
         competencies=tuple((v["competency"], v["title"], v["weight"]) for _, v in rows),

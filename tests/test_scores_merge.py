@@ -345,3 +345,15 @@ def test_an_empty_or_binary_file_is_one_line(tmp_path):
     result = run_cli("scores", "merge", binary)
     assert result.exit_code == 1
     assert result.stderr.startswith(f"{binary.as_posix()}:1:1: error: not UTF-8 text")
+
+
+def test_initials_in_any_case_are_one_reviewer(tmp_path):
+    lower = tmp_path / "old.json"
+    lower.write_text(json.dumps(_export(" ab", [3, 4, 2, 3, 2, 1])))  # an older export
+    upper = tmp_path / "new.json"
+    upper.write_text(json.dumps(_export("AB", [3, 4, 2, 3, 2, 1])))
+
+    result = run_cli("scores", "merge", "--format", "json", lower, upper)
+
+    assert json.loads(result.stdout)["projects"][0]["reviewers"] == ["AB"]
+    assert f"same sheet as {lower.as_posix()}; counted once" in result.stderr

@@ -6,7 +6,9 @@ renamed into place, so a failed or killed build leaves the previous site exactly
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import gc
 import os
 import shutil
 import subprocess
@@ -109,8 +111,9 @@ def build_site(workspace_dir: Path, output: Path | None = None, *, force: bool =
         build_id = stamp_build(scratch / "docs", scratch / "stage", site_title(config),
                                _volatile(checked), staged_digests(views))
         tracker.start("site")
-        run_mkdocs(write_config(config, nav, scratch / "docs", site_dir,
-                                scratch / "mkdocs.yml"))
+        with _frozen_heap():
+            run_mkdocs(write_config(config, nav, scratch / "docs", site_dir,
+                                    scratch / "mkdocs.yml"))
         tracker.start("publish")
         _move_assets_into(scratch / "stage", site_dir)
         evidence = evidence_document(config, views, build_id, blind=review is not None)
@@ -130,6 +133,20 @@ def build_site(workspace_dir: Path, output: Path | None = None, *, force: bool =
     return BuildResult(output, len(views) + 2, time.perf_counter() - started, problems,
                        build_id, review is not None, cache.stats if cache else None,
                        tracker.seconds())
+
+
+@contextlib.contextmanager
+def _frozen_heap() -> Iterator[None]:
+    """Keep the cyclic garbage collector from scanning, again and again while MkDocs runs,
+    everything the build already holds (records, views, pages): it is all alive until the
+    build ends. New objects are collected as usual."""
+    first = gc.get_freeze_count() == 0
+    gc.freeze()
+    try:
+        yield
+    finally:
+        if first:  # what a caller froze itself stays frozen
+            gc.unfreeze()
 
 
 def default_jobs() -> int:

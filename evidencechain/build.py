@@ -6,15 +6,15 @@ renamed into place, so a failed or killed build leaves the previous site exactly
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
+import functools
 import gc
 import os
 import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,6 +60,23 @@ class InvalidWorkspace(WorkspaceError):
         self.problems = problems
 
 
+def _frozen_heap(build: Callable[..., BuildResult]) -> Callable[..., BuildResult]:
+    """Keep Python's cyclic garbage collector from scanning, again and again, what lives
+    until the build ends: the modules imported before it, and (frozen again before MkDocs
+    runs) the records, views and pages. Objects made later are collected as usual."""
+    @functools.wraps(build)
+    def frozen(*args, **kwargs) -> BuildResult:
+        first = gc.get_freeze_count() == 0
+        gc.freeze()
+        try:
+            return build(*args, **kwargs)
+        finally:
+            if first:  # what a caller froze itself stays frozen
+                gc.unfreeze()
+    return frozen
+
+
+@_frozen_heap
 def build_site(workspace_dir: Path, output: Path | None = None, *, force: bool = False,
                strict_provenance: bool = False, blind: bool = False,
                cache_dir: Path | None = None, use_cache: bool = True, jobs: int | None = None,
@@ -111,9 +128,9 @@ def build_site(workspace_dir: Path, output: Path | None = None, *, force: bool =
         build_id = stamp_build(scratch / "docs", scratch / "stage", site_title(config),
                                _volatile(checked), staged_digests(views))
         tracker.start("site")
-        with _frozen_heap():
-            run_mkdocs(write_config(config, nav, scratch / "docs", site_dir,
-                                    scratch / "mkdocs.yml"))
+        gc.freeze()  # and now the records, views and pages too (see _frozen_heap)
+        run_mkdocs(write_config(config, nav, scratch / "docs", site_dir,
+                                scratch / "mkdocs.yml"))
         tracker.start("publish")
         _move_assets_into(scratch / "stage", site_dir)
         evidence = evidence_document(config, views, build_id, blind=review is not None)
@@ -133,20 +150,6 @@ def build_site(workspace_dir: Path, output: Path | None = None, *, force: bool =
     return BuildResult(output, len(views) + 2, time.perf_counter() - started, problems,
                        build_id, review is not None, cache.stats if cache else None,
                        tracker.seconds())
-
-
-@contextlib.contextmanager
-def _frozen_heap() -> Iterator[None]:
-    """Keep the cyclic garbage collector from scanning, again and again while MkDocs runs,
-    everything the build already holds (records, views, pages): it is all alive until the
-    build ends. New objects are collected as usual."""
-    first = gc.get_freeze_count() == 0
-    gc.freeze()
-    try:
-        yield
-    finally:
-        if first:  # what a caller froze itself stays frozen
-            gc.unfreeze()
 
 
 def default_jobs() -> int:

@@ -7,11 +7,14 @@ renamed into place, so a failed or killed build leaves the previous site exactly
 from __future__ import annotations
 
 import ctypes
+import functools
+import gc
 import os
 import shutil
+import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +60,23 @@ class InvalidWorkspace(WorkspaceError):
         self.problems = problems
 
 
+def _frozen_heap(build: Callable[..., BuildResult]) -> Callable[..., BuildResult]:
+    """Keep Python's cyclic garbage collector from scanning, again and again, what lives
+    until the build ends: the modules imported before it, and (frozen again before MkDocs
+    runs) the records, views and pages. Objects made later are collected as usual."""
+    @functools.wraps(build)
+    def frozen(*args, **kwargs) -> BuildResult:
+        first = gc.get_freeze_count() == 0
+        gc.freeze()
+        try:
+            return build(*args, **kwargs)
+        finally:
+            if first:  # what a caller froze itself stays frozen
+                gc.unfreeze()
+    return frozen
+
+
+@_frozen_heap
 def build_site(workspace_dir: Path, output: Path | None = None, *, force: bool = False,
                strict_provenance: bool = False, blind: bool = False,
                cache_dir: Path | None = None, use_cache: bool = True, jobs: int | None = None,
@@ -88,6 +108,7 @@ def build_site(workspace_dir: Path, output: Path | None = None, *, force: bool =
     output.parent.mkdir(parents=True, exist_ok=True)
     _remove_leftovers(output)
     scratch = Path(tempfile.mkdtemp(prefix=f".{output.name}.build-", dir=output.parent))
+    replaced = False  # True once `scratch` holds the previous site, swapped out
     try:
         tracker.start("display", sum(len(c.project.manifest.assets) for c in checked.projects),
                       declared_assets(checked.projects))
@@ -107,6 +128,7 @@ def build_site(workspace_dir: Path, output: Path | None = None, *, force: bool =
         build_id = stamp_build(scratch / "docs", scratch / "stage", site_title(config),
                                _volatile(checked), staged_digests(views))
         tracker.start("site")
+        gc.freeze()  # and now the records, views and pages too (see _frozen_heap)
         run_mkdocs(write_config(config, nav, scratch / "docs", site_dir,
                                 scratch / "mkdocs.yml"))
         tracker.start("publish")
@@ -116,9 +138,12 @@ def build_site(workspace_dir: Path, output: Path | None = None, *, force: bool =
         if review:
             _refuse_leaks(review, site_dir)
         (site_dir / MARKER).write_text("built by evidencechain\n", encoding="utf-8")
-        _swap_into_place(site_dir, output)
+        replaced = _swap_into_place(site_dir, output)
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        if replaced:
+            _delete_later([scratch])
+        else:
+            shutil.rmtree(scratch, ignore_errors=True)
         tracker.stop()
         if cache is not None:
             cache.save()  # also after a failed build: what it learnt stays true
@@ -194,9 +219,46 @@ def _remove_leftovers(output: Path) -> None:
     olds = sorted(output.parent.glob(f".{output.name}.old-*"))
     if olds and not output.exists():
         olds.pop().rename(output)  # killed between the two renames: restore the last site
-    for leftover in olds + list(output.parent.glob(f".{output.name}.build-*")):
-        if leftover.is_dir() and not leftover.is_symlink():
-            shutil.rmtree(leftover, ignore_errors=True)
+    for old in olds:  # deleted here and now: a half-deleted `.old-*` must never be restored
+        if old.is_dir() and not old.is_symlink():
+            shutil.rmtree(old, ignore_errors=True)
+    _delete_later([leftover for leftover in output.parent.glob(f".{output.name}.build-*")
+                   if leftover.is_dir() and not leftover.is_symlink()])
+
+
+# Processes deleting folders this process no longer needs (see _delete_later).
+_DELETING: list[subprocess.Popen] = []
+
+
+def _delete_later(folders: list[Path]) -> None:
+    """Delete `folders` in a separate process, so that neither the build nor its process
+    waits for one unlink per file of a replaced site (seconds at hundreds of projects).
+
+    Only scratch folders (`.NAME.build-*`) are passed: if the deleting process is killed
+    half-way, the next build removes the rest (`_remove_leftovers`), and a half-deleted
+    folder is never taken for a site. Where no `rm` can be started they are deleted here.
+    """
+    if not folders:
+        return
+    _DELETING[:] = [proc for proc in _DELETING if proc.poll() is None]
+    rm = shutil.which("rm") if os.name == "posix" else None
+    if rm:
+        try:
+            _DELETING.append(subprocess.Popen(
+                [rm, "-rf", "--", *map(str, folders)], stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
+            return
+        except OSError:
+            pass
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def wait_for_deletions() -> None:
+    """Wait until the folders handed to background deletion are gone (for tests, and for
+    callers that remove the output's parent folder themselves)."""
+    while _DELETING:
+        _DELETING.pop().wait()
 
 
 def check_output_dir(output: Path, root: Path, *, force: bool) -> None:
@@ -310,14 +372,17 @@ def _move_tree(source_dir: Path, target_dir: Path, site_dir: Path) -> None:
         source.rename(target)
 
 
-def _swap_into_place(new_site: Path, output: Path) -> None:
-    """Replace `output` by `new_site` so that no reader, and no kill, ever sees half a site."""
+def _swap_into_place(new_site: Path, output: Path) -> bool:
+    """Replace `output` by `new_site` so that no reader, and no kill, ever sees half a site.
+
+    True when a previous site was replaced: it is then at `new_site`'s old path (inside the
+    build's scratch folder), for the caller to delete.
+    """
     if not output.exists():
         new_site.rename(output)
-        return
+        return False
     if _exchange(new_site, output):
-        shutil.rmtree(new_site, ignore_errors=True)  # now holds the previous site
-        return
+        return True  # `new_site` now holds the previous site
     # No atomic exchange here: two renames, and a kill between them is undone by the next
     # build (see _remove_leftovers), which puts the previous site back.
     old = output.with_name(f".{output.name}.old-{time.time_ns()}")
@@ -327,7 +392,9 @@ def _swap_into_place(new_site: Path, output: Path) -> None:
     except OSError:
         old.rename(output)
         raise
-    shutil.rmtree(old, ignore_errors=True)
+    # Into the scratch folder: a half-deleted `.old-*` could be taken for the last site.
+    old.rename(new_site)
+    return True
 
 
 def _exchange(a: Path, b: Path) -> bool:

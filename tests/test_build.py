@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import io
+import shutil
 from pathlib import Path
 
 from PIL import Image
 
 from conftest import make_workspace, run_cli
+from evidencechain import build
+from evidencechain.build import wait_for_deletions
 
 
 def _png(color=(10, 120, 200)) -> bytes:
@@ -155,8 +158,57 @@ def test_a_killed_build_leaves_the_previous_site_and_the_next_build_cleans_up(tm
         assert site == before or "Changed project" in page
 
     assert run_cli("build", ws).exit_code == 0
+    wait_for_deletions()  # the killed builds' folders and the replaced site: in the background
     assert [p.name for p in ws.iterdir() if p.name.startswith(".site")] == []
     assert "Changed project" in (ws / "site/projects/p/index.html").read_text()
+
+
+def test_the_replaced_site_is_deleted_after_the_swap_without_waiting_for_it(tmp_path):
+    ws = _workspace(tmp_path)
+    assert run_cli("build", ws).exit_code == 0
+    old_page = ws / "site/projects/p/index.html"
+    inode = old_page.stat().st_ino
+
+    assert run_cli("build", ws).exit_code == 0
+    wait_for_deletions()
+
+    assert (ws / "site/projects/p/index.html").stat().st_ino != inode  # a new site
+    assert [p.name for p in ws.iterdir() if p.name.startswith(".site")] == []
+
+
+def test_a_half_deleted_scratch_folder_is_removed_never_restored(tmp_path):
+    """A deletion killed half-way leaves part of an old site in `.site.build-*`: even with
+    the output gone, the next build removes it and builds afresh."""
+    ws = _workspace(tmp_path)
+    assert run_cli("build", ws).exit_code == 0
+    half = ws / ".site.build-killed" / "site"
+    (half / "projects/p").mkdir(parents=True)
+    (half / "index.html").write_text("half of an old site")
+    (half / ".evidencechain-site").write_text("built by evidencechain\n")
+    shutil.rmtree(ws / "site")
+
+    assert run_cli("build", ws).exit_code == 0
+    wait_for_deletions()
+
+    assert "half of an old site" not in (ws / "site/index.html").read_text()
+    assert (ws / "site/projects/p/index.html").is_file()
+    assert [p.name for p in ws.iterdir() if p.name.startswith(".site")] == []
+
+
+def test_without_an_atomic_exchange_the_old_site_is_moved_into_scratch(tmp_path, monkeypatch):
+    """Two renames instead of renameat2: the replaced site leaves its `.site.old-*` name
+    (which a later build would restore) before it is deleted in the background."""
+    ws = _workspace(tmp_path)
+    assert run_cli("build", ws).exit_code == 0
+    monkeypatch.setattr(build, "_exchange", lambda a, b: False)
+    manifest = ws / "projects/p/evidence.yml"
+    manifest.write_text(manifest.read_text().replace("Test project", "Renamed project"))
+
+    assert run_cli("build", ws).exit_code == 0
+    wait_for_deletions()
+
+    assert "Renamed project" in (ws / "site/projects/p/index.html").read_text()
+    assert [p.name for p in ws.iterdir() if p.name.startswith(".site")] == []
 
 
 def test_the_build_writes_nothing_outside_its_output(tmp_path):

@@ -468,10 +468,7 @@ def asset_problems(project: Project, cache: Cache | None = None) -> list[Problem
     problems = []
 
     def add(index: int, level: str, message: str) -> None:
-        path = ("assets", index, "path")
-        line, col = project.source.locate(path)
-        problems.append(Problem(project.manifest_file, line, col, level, message,
-                                format_path(path)))
+        problems.append(project.source.problem(("assets", index, "path"), level, message))
 
     for index, asset in enumerate(project.manifest.assets):
         suffix = PurePosixPath(asset.path).suffix.lower()

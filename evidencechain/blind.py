@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from .assets import identifying_metadata
+from .cache import Cache
 from .history import AuthorShare, Commit, ProjectHistory
 from .manifest import CONFIG_FILE
 from .model import Manifest, Project, Workspace, WorkspaceConfig
@@ -187,9 +188,11 @@ class BlindReview:
 
     # ------------------------------------------------------------------ files
 
-    def withheld(self, project: Project,
-                 records: Mapping[str, ProvenanceRecord]) -> dict[str, str]:
-        """Assets whose original must not be published, by path, with the reason in words."""
+    def withheld(self, project: Project, records: Mapping[str, ProvenanceRecord],
+                 cache: Cache | None = None) -> dict[str, str]:
+        """Assets whose original must not be published, by path, with the reason in words.
+
+        With the build's `cache`, the metadata `check` already read is not read again."""
         reasons = {}
         for asset in project.manifest.assets:
             record = records.get(asset.path)
@@ -197,7 +200,7 @@ class BlindReview:
             if record is not None and record.has_manifest:
                 reasons[asset.path] = ("its Content Credentials carry the signer's name and "
                                        "certificate")
-            elif identifying_metadata(file):
+            elif identifying_metadata(file, cache):
                 reasons[asset.path] = ("its embedded metadata (author, copyright or GPS "
                                        "fields) could identify the candidate")
             elif self.found_in(file.read_bytes(), file.suffix.lower()):

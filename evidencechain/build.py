@@ -93,9 +93,10 @@ def build_site(workspace_dir: Path, output: Path | None = None, *, force: bool =
     jobs = max(1, jobs or default_jobs())
     # The output is checked first: a wrong -o is the user's mistake to hear about, before
     # the cache's own placement rules or a full check of the workspace.
-    output = (output or find_root(workspace_dir) / "site").resolve()
-    check_output_dir(output, find_root(workspace_dir), force=force)
-    cache = _open_cache(workspace_dir, output, cache_dir) if use_cache else None
+    root = find_root(workspace_dir)
+    output = (output or root / "site").resolve()
+    check_output_dir(output, root, force=force)
+    cache = _open_cache(root, output, cache_dir) if use_cache else None
     checked = check_workspace(workspace_dir, strict_provenance=strict_provenance,
                               cache=cache, jobs=jobs, tracker=tracker)
     problems = list(checked.problems)
@@ -160,12 +161,10 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
-def _open_cache(workspace_dir: Path, output: Path | None, cache_dir: Path | None) -> Cache:
+def _open_cache(root: Path, site: Path, cache_dir: Path | None) -> Cache:
     """The build cache (WORKSPACE/.evidencechain-cache unless named), refused where a build
-    would delete it or the workspace would read it as a project."""
-    root = find_root(workspace_dir)
+    of the workspace at `root` into `site` would delete it or read it as a project."""
     folder = (cache_dir or root / CACHE_DIR).resolve()
-    site = (output or root / "site").resolve()
     if folder == site or folder.is_relative_to(site) or site.is_relative_to(folder):
         raise UsageError(f"{folder}: the cache folder and the output folder must not contain "
                          "each other; choose another --cache-dir")
@@ -305,7 +304,7 @@ def _prepare_assets(checked: CheckResult, stage: Path, review: BlindReview | Non
     def one(c: ProjectCheck) -> tuple[dict[str, PreparedAsset], list[Problem],
                                       dict[tuple[str, str], Gap]]:
         project_stage = stage / "projects" / c.project.slug
-        withhold = review.withheld(c.project, c.provenance) if review else None
+        withhold = review.withheld(c.project, c.provenance, reuse.cache) if review else None
         previous = reuse.previous / "projects" / c.project.slug if reuse.previous else None
         prepared, found = prepare_project_assets(
             c.project, project_stage, withhold=withhold, cache=reuse.cache, previous=previous,

@@ -26,7 +26,6 @@ from .problems import ERROR, WARNING, Problem
 from .reproduce import RecordState, read_record
 from .scoring import Rubric, resolve_rubrics
 from .verification import Records, verify_workspace, workspace_trust
-from .yamlsource import format_path
 
 
 @dataclass
@@ -173,12 +172,10 @@ def _unclaimed_commits(workspace: Workspace, projects: list[ProjectCheck]) -> li
         " ".join(a.name.split()).casefold() == name for a in c.history.authors)]
     if not slugs:
         return []
-    path = ("candidate", "name")
-    line, col = workspace.config_source.locate(path)
-    return [Problem(workspace.config_source.file, line, col, WARNING,
-                    f"git commits in {', '.join(slugs)} are authored under your name but not "
-                    "counted as yours; list the names or emails you commit under in "
-                    "candidate.git_identities", format_path(path))]
+    return [workspace.config_source.problem(
+        ("candidate", "name"), WARNING,
+        f"git commits in {', '.join(slugs)} are authored under your name but not counted as "
+        "yours; list the names or emails you commit under in candidate.git_identities")]
 
 
 def _history(project: Project, root: Path, identities: tuple[str, ...], cache: Cache | None,

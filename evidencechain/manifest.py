@@ -119,8 +119,7 @@ def _check_project_refs(root: Path, project: Project) -> list[Problem]:
     m = project.manifest
 
     def add(path: JsonPath, message: str, level: str = ERROR) -> None:
-        line, col = doc.locate(path)
-        found.append(Problem(project.manifest_file, line, col, level, message, format_path(path)))
+        found.append(doc.problem(path, level, message))
 
     declared: dict[str, int] = {}
     folded: dict[str, str] = {}
@@ -177,9 +176,7 @@ def _check_dates(project: Project) -> list[Problem]:
     found: list[Problem] = []
 
     def add(path: JsonPath, message: str, level: str = ERROR) -> None:
-        line, col = project.source.locate(path)
-        found.append(Problem(project.manifest_file, line, col, level, message,
-                             format_path(path)))
+        found.append(project.source.problem(path, level, message))
 
     m = project.manifest
     start_text, end_text = (m.dates.start, m.dates.end) if m.dates else (None, None)

@@ -195,18 +195,12 @@ def _process_line(view: ProjectView) -> str:
     fixed = sum(1 for f in m.failures if is_filled(f.fix))
     finals = sum(1 for a in m.assets if a.role == "final" and a.derived_from
                  and a.path in view.assets)
-    parts = [(len(m.iterations), "iteration", "iterations"),
-             (fixed, "failure fixed", "failures-and-fixes"),
-             (finals, "raw → final", "assets")]
-    links = [f'<a href="#{anchor}">{count} {h(_plural(label, count))}</a>'
-             for count, label, anchor in parts if count]
+    parts = [(len(m.iterations), "iteration", "iterations", "iterations"),
+             (fixed, "failure fixed", "failures fixed", "failures-and-fixes"),
+             (finals, "raw → final", "raw → final", "assets")]
+    links = [f'<a href="#{anchor}">{count} {h(one if count == 1 else many)}</a>'
+             for count, one, many, anchor in parts if count]
     return "<br>" + " · ".join(links) if links else ""
-
-
-def _plural(label: str, count: int) -> str:
-    if count == 1 or label.startswith("raw"):
-        return label
-    return label.replace("iteration", "iterations").replace("failure ", "failures ")
 
 
 def _licence_type(commercial: bool | None) -> str:

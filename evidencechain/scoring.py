@@ -151,8 +151,7 @@ def _rule_problems(rubric: Rubric, doc: YamlDocument) -> list[Problem]:
     found = []
 
     def add(path: JsonPath, message: str) -> None:
-        line, col = doc.locate(path)
-        found.append(Problem(doc.file, line, col, ERROR, message, format_path(path)))
+        found.append(doc.problem(path, ERROR, message))
 
     weights = sum(c.weight for c in rubric.competencies)
     if abs(weights - TOTAL_WEIGHT) > 1e-6:

@@ -25,8 +25,9 @@ EXTRA_CSS = "assets/stylesheets/evidencechain.css"
 EXTRA_JS = "assets/javascripts/evidencechain.js"
 SCORESHEET_JS = "assets/javascripts/scoresheet.js"
 # Material's offline plugin makes search work from file:// (search_index.js plus a Worker
-# shim), but would load the shim from unpkg.com unless a polyfill named "iframe-worker" is
-# already listed: ours is vendored (npm iframe-worker 1.0.4, MIT), so nothing is fetched.
+# shim). It adds a remote copy of the shim unless a polyfill named "iframe-worker" is already
+# listed, so ours, vendored from npm iframe-worker 1.0.4 (MIT), is listed first and the page
+# fetches nothing (tests/test_build.py checks every built page for remote scripts).
 WORKER_SHIM_JS = "assets/javascripts/vendor/iframe-worker-shim.js"
 
 

@@ -59,6 +59,11 @@ class YamlDocument:
                 return self.value_marks[path]
         return (1, 1)
 
+    def problem(self, path: JsonPath, level: str, message: str) -> Problem:
+        """A finding about the value at `path`, located in this file."""
+        line, col = self.locate(path)
+        return Problem(self.file, line, col, level, message, format_path(path))
+
 
 class YamlLoadError(Exception):
     """A file that is not usable YAML; carries the located problem."""

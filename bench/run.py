@@ -26,6 +26,7 @@ CPU work, not disk speed.
 from __future__ import annotations
 
 import argparse
+import compileall
 import hashlib
 import json
 import os
@@ -470,6 +471,9 @@ def main() -> None:
     args.sequential = {int(s) for s in args.sequential.split(",") if s}
     args.baselines = {int(s) for s in args.baselines.split(",") if s}
     started = time.perf_counter()
+    # Compiled once, as pip compiles an installed package: with PYTHONDONTWRITEBYTECODE set
+    # (as in some CI images) an editable checkout would be compiled again by every child.
+    compileall.compile_dir(REPO / "evidencechain", quiet=1)
     results = []
     with tempfile.TemporaryDirectory(prefix="evidencechain-bench-run-") as tmp:
         for n in sizes:

@@ -85,9 +85,26 @@ def make_key(kind: str, *parts: object) -> str:
     that no two different part lists can produce the same key."""
     h = hashlib.sha256(f"{LAYOUT}\0{kind}\0".encode())
     for part in parts:
-        data = json.dumps(part, sort_keys=True, default=str).encode()
+        data = _encoded(part)
         h.update(len(data).to_bytes(8, "big") + data)
     return h.hexdigest()
+
+
+def _encoded(part: object) -> bytes:
+    """A key part as JSON bytes. A build makes thousands of keys whose other parts (options,
+    versions) are the same each time, so those encodings are remembered; strings take the
+    default encoder's fast path, which writes the same bytes."""
+    if type(part) is str:
+        return json.dumps(part).encode()
+    try:
+        return _encoded_constant(part)
+    except TypeError:  # unhashable: a list or dict
+        return json.dumps(part, sort_keys=True, default=str).encode()
+
+
+@functools.lru_cache(maxsize=256)
+def _encoded_constant(part: object) -> bytes:
+    return json.dumps(part, sort_keys=True, default=str).encode()
 
 
 # --------------------------------------------------------------------------- statistics
@@ -129,6 +146,7 @@ class Cache:
     def __init__(self, root: Path):
         self.root = Path(root)
         self.base = self.root / LAYOUT
+        self._base = str(self.base)  # entry paths are built per asset: strings, not Paths
         self.stats = CacheStats()
         self._lock = threading.RLock()  # reentrant: reading the index may discard it
         self._index: dict[str, list] | None = None
@@ -140,15 +158,14 @@ class Cache:
 
     def get(self, kind: str, key: str, label: str = "") -> Any | None:
         """The value stored under `key`, or None (a miss, counted, with `label` noted)."""
-        path = self._entry_path(kind, key)
-        value = self._read_entry(path, kind, key)
+        value = self._read_entry(self._entry_file(kind, key), kind, key)
         with self._lock:
             if value is None:
                 self.stats.misses[kind] += 1
                 self.stats.missed.append(f"{kind}: {label or key[:12]}")
             else:
                 self.stats.hits[kind] += 1
-                self._used.add(path.name)
+                self._used.add(f"{key}.json")
         return value
 
     def note_miss(self, kind: str, label: str, *, was_hit: bool = False) -> None:
@@ -174,11 +191,15 @@ class Cache:
                 self._used.add(path.name)
 
     def _entry_path(self, kind: str, key: str) -> Path:
-        return self.base / kind / key[:2] / f"{key}.json"
+        return Path(self._entry_file(kind, key))
 
-    def _read_entry(self, path: Path, kind: str, key: str) -> Any | None:
+    def _entry_file(self, kind: str, key: str) -> str:
+        return f"{self._base}/{kind}/{key[:2]}/{key}.json"
+
+    def _read_entry(self, path: Path | str, kind: str, key: str) -> Any | None:
         try:
-            data = path.read_bytes()
+            with open(path, "rb") as stream:
+                data = stream.read()
         except OSError:
             return None
         head, sep, body = data.partition(b"\n")
@@ -196,12 +217,12 @@ class Cache:
             return None
         return entry["value"]
 
-    def _discard(self, path: Path) -> None:
+    def _discard(self, path: Path | str) -> None:
         """A damaged entry: delete it so it is rebuilt, and count it."""
         with self._lock:
             self.stats.corrupt += 1
         with contextlib.suppress(OSError):
-            path.unlink()
+            os.unlink(path)
 
     def _write_atomic(self, path: Path, data: bytes) -> None:
         self._ensure_root()
@@ -229,7 +250,10 @@ class Cache:
 
     def blob_path(self, key: str, name: str) -> Path:
         """Where the blob `name` of entry `key` lives (it may not exist)."""
-        return self.base / "blobs" / key[:2] / f"{key}.{name}"
+        return Path(self._blob_file(key, name))
+
+    def _blob_file(self, key: str, name: str) -> str:
+        return f"{self._base}/blobs/{key[:2]}/{key}.{name}"
 
     def store_blob(self, source: Path, key: str, name: str) -> str:
         """Keep a copy of the file `source` (hard link when possible); return its SHA-256."""
@@ -245,12 +269,12 @@ class Cache:
             self._used.add(target.name)
         return digest
 
-    def blob_ok(self, key: str, name: str, sha256: str) -> Path | None:
+    def blob_ok(self, key: str, name: str, sha256: str) -> str | None:
         """The blob's path when it exists and still has the bytes it was stored with."""
-        path = self.blob_path(key, name)
+        path = self._blob_file(key, name)
         if self.digest(path, with_ctime=False) == sha256:
             with self._lock:
-                self._used.add(path.name)
+                self._used.add(f"{key}.{name}")
             return path
         with contextlib.suppress(FileNotFoundError):
             self._discard(path)
@@ -258,7 +282,7 @@ class Cache:
 
     # ----------------------------------------------------------------- file digests
 
-    def known_digest(self, path: Path, *, with_ctime: bool = True) -> str | None:
+    def known_digest(self, path: Path | str, *, with_ctime: bool = True) -> str | None:
         """The file's SHA-256 from the stat index when its fingerprint is unchanged, else
         None (nothing is read)."""
         try:
@@ -280,7 +304,7 @@ class Cache:
         with self._lock:
             return str(path) in self._load_index()
 
-    def digest(self, path: Path, *, with_ctime: bool = True) -> str | None:
+    def digest(self, path: Path | str, *, with_ctime: bool = True) -> str | None:
         """The file's SHA-256: from the stat index, else read and hashed now (and remembered).
 
         None when the file cannot be read.
@@ -298,7 +322,7 @@ class Cache:
             self.remember(path, after, digest, with_ctime=with_ctime)
         return digest
 
-    def remember(self, path: Path, st: os.stat_result, sha256: str, *,
+    def remember(self, path: Path | str, st: os.stat_result, sha256: str, *,
                  with_ctime: bool = True, racy_ok: bool = False) -> None:
         """Note that the file at `path`, while it has stat `st`, has digest `sha256`.
 
@@ -369,7 +393,7 @@ def _valid_index(value: Any) -> bool:
         and isinstance(v[5], str) and isinstance(v[6], int) for v in value.values())
 
 
-def _hash_file(path: Path) -> tuple[str, int]:
+def _hash_file(path: Path | str) -> tuple[str, int]:
     h = hashlib.sha256()
     size = 0
     with open(path, "rb") as stream:
@@ -379,7 +403,7 @@ def _hash_file(path: Path) -> tuple[str, int]:
     return h.hexdigest(), size
 
 
-def link_or_copy(source: Path, target: Path) -> None:
+def link_or_copy(source: Path | str, target: Path | str) -> None:
     """Hard-link `source` at `target`, or copy it where links are impossible (another disk)."""
     try:
         os.link(source, target)

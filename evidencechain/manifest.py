@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path, PurePosixPath
@@ -234,15 +235,20 @@ def _file_problem(root: Path, base: Path, rel: str) -> str | None:
         return f"'{rel}' is an absolute path; give it relative to the project folder"
     if ".." in pure.parts:
         return f"'{rel}' climbs out of the project folder with '..'"
-    target = base / rel
+    # os.path on strings: this runs for every asset of every project on every build.
+    target = os.path.join(base, rel)
     if not os.path.lexists(target):
         return f"file '{rel}' does not exist"
-    resolved = target.resolve()
-    if not resolved.is_relative_to(root):
+    resolved = os.path.realpath(target)
+    if not Path(resolved).is_relative_to(root):
         return f"'{rel}' is a link to a file outside the workspace"
-    if resolved.is_dir():
+    try:
+        mode = os.stat(resolved).st_mode
+    except OSError:
+        mode = 0
+    if stat.S_ISDIR(mode):
         return f"'{rel}' is a folder; give a file"
-    if not resolved.is_file():
+    if not stat.S_ISREG(mode):
         return f"'{rel}' is not a regular file"
     if not os.access(resolved, os.R_OK):
         return f"file '{rel}' cannot be read (permissions)"

@@ -6,7 +6,6 @@ signer is "unknown", which is reported, not failed, unless the user asks for str
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import os
 from collections.abc import Sequence
@@ -149,14 +148,14 @@ def _cached_record(data: object, path: Path) -> ProvenanceRecord | None:
     if not isinstance(data, dict):
         return None
     try:
-        record = ProvenanceRecord.from_dict(data)
+        record = ProvenanceRecord.from_dict({**data, "path": str(path)})
         verified_at = dt.datetime.fromisoformat(record.verified_at.replace("Z", "+00:00"))
     except (TypeError, ValueError, AttributeError):
         return None
     age = dt.datetime.now(dt.timezone.utc) - verified_at
     if record.has_manifest is not False and age > SIGNED_VERDICT_MAX_AGE:
         return None
-    return dataclasses.replace(record, path=str(path))
+    return record
 
 
 def verdict_problems(project: Project, records: Records, *, strict: bool) -> list[Problem]:

@@ -120,12 +120,30 @@ def prepare_project_assets(project: Project, stage: Path, workers: int = 2,
 
     if pool is not None:
         outcomes = list(pool.map(run, jobs))
+    elif workers <= 1:
+        outcomes = [run(job) for job in jobs]
     else:
         with ThreadPoolExecutor(max_workers=workers) as own:
             outcomes = list(own.map(run, jobs))
     prepared = {o.asset.path: o for o in outcomes if isinstance(o, PreparedAsset)}
     problems = [o for o in outcomes if isinstance(o, Problem)]
     return prepared, problems
+
+
+def looks_cached(project: Project, cache: Cache | None) -> bool:
+    """True when every asset's bytes are known to the stat index and have a display entry:
+    preparing them will most likely only link files. Such work runs best on one thread:
+    it is short Python steps between system calls, and threads would only pass the GIL
+    back and forth (measured: a warm 1000-asset stage took 2 to 4 times longer on two
+    threads than in one loop). Nothing is read; a wrong guess only costs speed."""
+    if cache is None:
+        return False
+    for asset in project.manifest.assets:
+        digest = cache.known_digest(project.asset_file(asset.path))
+        if digest is None or not cache.has(
+                "display", _display_key(digest, PurePosixPath(asset.path))):
+            return False
+    return True
 
 
 def _prepare_one(project: Project, stage: Path, index: int, asset: Asset,
@@ -404,12 +422,31 @@ def identifying_metadata(path: Path, cache: Cache | None = None) -> list[str]:
     return _metadata_findings(path, cache) or []
 
 
+def metadata_cached(project: Project, cache: Cache | None) -> bool:
+    """True when the cache most likely holds every metadata answer `asset_problems` needs
+    for `project` (nothing is read)."""
+    if cache is None:
+        return False
+    for asset in project.manifest.assets:
+        path = project.asset_file(asset.path)
+        if path.suffix.lower() not in IMAGE_SUFFIXES:
+            continue
+        digest = cache.known_digest(path)
+        if digest is None or not cache.has("metadata", _metadata_key(digest, path)):
+            return False
+    return True
+
+
+def _metadata_key(digest: str, path: Path) -> str:
+    return make_key("metadata", digest, path.suffix.lower(), PIL.__version__, code_version())
+
+
 def _metadata_findings(path: Path, cache: Cache | None) -> list[str] | None:
     """`identifying_metadata`, or None when Pillow cannot open the file as an image."""
     digest = cache.digest(path) if cache else None
     if digest is None:
         return _identifying_metadata(path)
-    key = make_key("metadata", digest, path.suffix.lower(), PIL.__version__, code_version())
+    key = _metadata_key(digest, path)
     value = cache.get("metadata", key, str(path.name))
     if value == _UNREADABLE or (isinstance(value, list)
                                 and all(isinstance(v, str) for v in value)):

@@ -19,7 +19,7 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .assets import Gap, PreparedAsset, measure_gap, prepare_project_assets
+from .assets import Gap, PreparedAsset, looks_cached, measure_gap, prepare_project_assets
 from .blind import BlindReview
 from .cache import CACHE_DIR, Cache, CacheStats, Tracker
 from .check import CheckResult, ProjectCheck, check_workspace, declared_assets
@@ -301,18 +301,24 @@ def _prepare_assets(checked: CheckResult, stage: Path, review: BlindReview | Non
     every core stays busy across project boundaries; gaps are measured as a project's own
     display copies are done.
     """
-    def one(c: ProjectCheck) -> tuple[dict[str, PreparedAsset], list[Problem],
-                                      dict[tuple[str, str], Gap]]:
+    def one(c: ProjectCheck, inline: bool = False) -> tuple[
+            dict[str, PreparedAsset], list[Problem], dict[tuple[str, str], Gap]]:
         project_stage = stage / "projects" / c.project.slug
         withhold = review.withheld(c.project, c.provenance, reuse.cache) if review else None
         previous = reuse.previous / "projects" / c.project.slug if reuse.previous else None
         prepared, found = prepare_project_assets(
             c.project, project_stage, withhold=withhold, cache=reuse.cache, previous=previous,
-            pool=reuse.pool, step=reuse.tracker.step if reuse.tracker else None)
+            pool=None if inline else reuse.pool, workers=1 if inline else reuse.jobs,
+            step=reuse.tracker.step if reuse.tracker else None)
         return prepared, found, _gaps(c.project, prepared, project_stage, reuse.cache)
 
+    # Projects whose work is all in the cache are done here, one after another, while the
+    # pools make what is missing (see assets.looks_cached).
     with ThreadPoolExecutor(max_workers=reuse.jobs) as projects:
-        yield from projects.map(one, checked.projects)
+        pending = [None if looks_cached(c.project, reuse.cache) else projects.submit(one, c)
+                   for c in checked.projects]
+        for c, future in zip(checked.projects, pending, strict=True):
+            yield one(c, inline=True) if future is None else future.result()
 
 
 def _publish_reproduction(checked: ProjectCheck, stage: Path) -> RecordState | None:

@@ -168,6 +168,11 @@ class Cache:
                 self._used.add(f"{key}.json")
         return value
 
+    def has(self, kind: str, key: str) -> bool:
+        """True when an entry file exists under `key` (not read, checked or counted): a
+        cheap guess that `get` will hit, to decide where to run the work."""
+        return os.path.exists(self._entry_file(kind, key))
+
     def note_miss(self, kind: str, label: str, *, was_hit: bool = False) -> None:
         """Count a miss found without a lookup (the input's digest was not even known), or
         (`was_hit`) one whose entry was found but proved unusable (a blob gone)."""

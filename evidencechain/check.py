@@ -13,7 +13,7 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .assets import asset_problems
+from .assets import asset_problems, metadata_cached
 from .audit import CodeAudit, audit_project
 from .cache import Cache, Tracker, code_version, from_json, make_key, to_json
 from .chain import Completeness, assess
@@ -87,10 +87,16 @@ def check_workspace(path: Path, *, strict_provenance: bool = False, verify: bool
         if files_are_safe and verify:
             _verify(result, strict_provenance, cache, jobs, tracker)
         # After verification, which leaves each file's digest in the cache's stat index.
-        with tracker.stage("metadata", len(projects) if files_are_safe else 0):
-            for found in pool.map(lambda c: asset_problems(c.project, cache=cache),
-                                  projects if files_are_safe else []):
-                problems.extend(found)
+        readable = projects if files_are_safe else []
+        with tracker.stage("metadata", len(readable)):
+            # Projects whose answers the cache holds are looked up here, the rest in the pool
+            # (see assets.looks_cached).
+            pending = [None if metadata_cached(c.project, cache)
+                       else pool.submit(asset_problems, c.project, cache=cache)
+                       for c in readable]
+            for c, future in zip(readable, pending, strict=True):
+                problems.extend(asset_problems(c.project, cache=cache) if future is None
+                                else future.result())
                 tracker.step()
     problems.sort()
     return result

@@ -81,14 +81,27 @@ def verify_workspace(projects: Sequence[Project], trust: TrustSettings, *,
             tracker.step(cached)
         return record
 
+    # Verdicts the cache most likely holds are looked up here, one after another, while the
+    # pool verifies the rest (short steps between system calls gain nothing from threads
+    # but passing the GIL back and forth; see assets.looks_cached).
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        found = iter(list(pool.map(run, jobs)))
+        pending = [None if _looks_cached(project.asset_file(path), trust, cache)
+                   else pool.submit(run, (project, path)) for project, path in jobs]
+        found = iter([run(job) if future is None else future.result()
+                      for job, future in zip(jobs, pending, strict=True)])
     results = []
     for project in projects:
         records = {a.path: next(found) for a in project.manifest.assets}
         results.append(ProjectProvenance(
             records, tuple(verdict_problems(project, records, strict=strict))))
     return results
+
+
+def _looks_cached(path: Path, trust: TrustSettings, cache: Cache | None) -> bool:
+    """True when the stat index knows the file's digest and a verdict entry exists for it
+    (nothing is read; `_verified` still checks the entry)."""
+    digest = cache.known_digest(path) if cache is not None else None
+    return digest is not None and cache.has("verification", _record_key(digest, path, trust))
 
 
 def _verified(path: Path, trust: TrustSettings, cache: Cache | None,

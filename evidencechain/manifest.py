@@ -124,6 +124,7 @@ def _check_project_refs(root: Path, project: Project) -> list[Problem]:
 
     declared: dict[str, int] = {}
     folded: dict[str, str] = {}
+    folders: dict[str, str] = {}  # resolved once per folder, for this check only
     for i, asset in enumerate(m.assets):
         if asset.path in declared:
             add(("assets", i, "path"), f"asset '{asset.path}' is declared twice "
@@ -134,7 +135,7 @@ def _check_project_refs(root: Path, project: Project) -> list[Problem]:
                                        "differ only in letter case; rename one")
         declared.setdefault(asset.path, i)
         folded.setdefault(asset.path.casefold(), asset.path)
-        problem = _file_problem(root, project.folder, asset.path)
+        problem = _file_problem(root, project.folder, asset.path, folders)
         if problem:
             add(("assets", i, "path"), problem)
     for i, asset in enumerate(m.assets):
@@ -228,8 +229,23 @@ def _month_length(text: str) -> str:
     return f" ({calendar.month_name[month]} {year} has {days} days)"
 
 
-def _file_problem(root: Path, base: Path, rel: str) -> str | None:
-    """Why `rel` (relative to `base`) is not a usable file inside the workspace, or None."""
+def _resolved(path: str, folders: dict[str, str]) -> str:
+    """os.path.realpath(path), resolving its folder once per `folders` memo."""
+    if os.path.islink(path):
+        return os.path.realpath(path)
+    folder, name = os.path.split(path)
+    if folder not in folders:
+        folders[folder] = os.path.realpath(folder)
+    return os.path.join(folders[folder], name)
+
+
+def _file_problem(root: Path, base: Path, rel: str,
+                  folders: dict[str, str] | None = None) -> str | None:
+    """Why `rel` (relative to `base`) is not a usable file inside the workspace, or None.
+
+    `folders` remembers each folder's resolved path between calls: most assets share a few
+    folders, and resolving a path costs a system call per part of it.
+    """
     pure = PurePosixPath(rel)
     if pure.is_absolute() or rel.startswith("~") or (len(rel) > 1 and rel[1] == ":"):
         return f"'{rel}' is an absolute path; give it relative to the project folder"
@@ -239,7 +255,7 @@ def _file_problem(root: Path, base: Path, rel: str) -> str | None:
     target = os.path.join(base, rel)
     if not os.path.lexists(target):
         return f"file '{rel}' does not exist"
-    resolved = os.path.realpath(target)
+    resolved = _resolved(target, {} if folders is None else folders)
     if not Path(resolved).is_relative_to(root):
         return f"'{rel}' is a link to a file outside the workspace"
     try:

@@ -11,6 +11,7 @@ import dataclasses
 import functools
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -255,9 +256,9 @@ class Workspace:
 
 def from_data(cls: type, data: Any) -> Any:
     """Build dataclass `cls` from schema-valid data, recursing by the field types."""
-    hints = field_types(cls)
-    kwargs = {key: _convert(hints[key], value) for key, value in data.items() if key in hints}
-    return cls(**kwargs)
+    converters = _field_converters(cls)
+    return cls(**{key: converters[key](value) for key, value in data.items()
+                  if key in converters})
 
 
 @functools.cache
@@ -271,21 +272,34 @@ def field_types(cls: type) -> types.MappingProxyType:
     return types.MappingProxyType({f.name: hints[f.name] for f in dataclasses.fields(cls)})
 
 
-def _convert(hint: Any, value: Any) -> Any:
-    if value is None:
-        return None
+@functools.cache
+def _field_converters(cls: type) -> dict[str, Callable[[Any], Any]]:
+    return {name: _converter(hint) for name, hint in field_types(cls).items()}
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+@functools.cache
+def _converter(hint: Any) -> Callable[[Any], Any]:
+    """A function turning schema-valid data into a value of type `hint` (None stays None).
+
+    Worked out once per type, not once per value: a workspace has tens of thousands of
+    values and asking typing about each one's type was a fifth of loading it.
+    """
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
         inner = [arg for arg in typing.get_args(hint) if arg is not type(None)]
-        return _convert(inner[0], value)
+        return _converter(inner[0])
     if origin is list:
-        (item,) = typing.get_args(hint)
-        return [_convert(item, v) for v in value]
+        item = _converter(typing.get_args(hint)[0])
+        return lambda value: None if value is None else [item(v) for v in value]
     if origin is dict:
-        _, item = typing.get_args(hint)
-        return {k: _convert(item, v) for k, v in value.items()}
+        item = _converter(typing.get_args(hint)[1])
+        return lambda value: None if value is None else {k: item(v) for k, v in value.items()}
     if dataclasses.is_dataclass(hint):
-        return from_data(hint, value)
-    if hint is float and isinstance(value, int):
-        return float(value)
-    return value
+        return lambda value: None if value is None else from_data(hint, value)
+    if hint is float:
+        return lambda value: float(value) if isinstance(value, int) else value
+    return _identity

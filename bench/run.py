@@ -19,8 +19,10 @@ Measured in the same run, as baselines: plain `mkdocs build` of the Markdown evi
 generated for that workspace; `hashlib.sha256` over every asset's bytes (one thread); a
 minimal Pillow loop making the same display copies on every core. Each build reports its
 own time per stage and its cache hits; peak memory is the child process's max RSS (wait4).
-The page cache is warm in every case (the workspace was read before): all figures compare
-CPU work, not disk speed.
+The workspace's files are read just before each cold build and each baseline, so that both
+read them from the page cache and the figures compare CPU work, not disk speed (the VMs this
+was written on reclaim idle page cache within minutes, so having read them once is not
+enough: a cold build reading 0.5 GB from disk took a second longer in provenance alone).
 """
 
 from __future__ import annotations
@@ -151,6 +153,14 @@ def asset_files(ws: Path) -> list[Path]:
                   if p.is_file() and p.name != "evidence.yml")
 
 
+def read_all(files: list[Path]) -> None:
+    """Read every file, so the next measure finds them in the page cache."""
+    for path in files:
+        with open(path, "rb") as stream:
+            while stream.read(1 << 20):
+                pass
+
+
 def sha256_all(files: list[Path]) -> float:
     started = time.perf_counter()
     for path in files:
@@ -244,7 +254,8 @@ def measure(params: Params, args: argparse.Namespace, scratch: Path) -> SizeResu
     # Fewer runs where one build takes minutes, to keep the whole run near 15 minutes.
     n = params.projects
     cold_runs = args.cold_runs or (3 if n <= 10 else 2 if n <= 100 else 1)
-    runs = args.runs or (3 if n <= 100 else 2)
+    # MkDocs alone varies by a second from run to run at 100 projects here: five runs.
+    runs = args.runs or (5 if n <= 100 else 2)
 
     def say(text: str) -> None:
         print(f"  [{params.projects}] {text}", file=sys.stderr, flush=True)
@@ -253,6 +264,7 @@ def measure(params: Params, args: argparse.Namespace, scratch: Path) -> SizeResu
         result.builds["cold"] = []
         for i in range(cold_runs):
             say(f"cold build {i + 1}/{cold_runs}")
+            read_all(files)
             result.builds["cold"].append(build(ws, scratch / f"cold{i}", scratch / f"cc{i}",
                                                args.jobs))
             if i:
@@ -261,6 +273,7 @@ def measure(params: Params, args: argparse.Namespace, scratch: Path) -> SizeResu
         out, cache = scratch / "cold0", scratch / "cc0"
         if params.projects in args.sequential:
             say("cold build, one worker")
+            read_all(files)
             result.builds["cold, --jobs 1"] = [build(ws, scratch / "seq", scratch / "seqc", 1)]
             shutil.rmtree(scratch / "seq")
             shutil.rmtree(scratch / "seqc")
@@ -280,6 +293,7 @@ def measure(params: Params, args: argparse.Namespace, scratch: Path) -> SizeResu
         result.mkdocs = [plain_mkdocs(config) for _ in range(runs)]
         if params.projects in args.baselines:
             say("sha256 and Pillow baselines")
+            read_all(files)
             result.sha256 = statistics.median(sha256_all(files) for _ in range(runs))
             result.pillow = pillow_loop(files, scratch / "pillow", args.jobs)
     finally:
@@ -452,7 +466,7 @@ def main() -> None:
                         help="numbers of projects to run, comma-separated (default 10,100,500)")
     parser.add_argument("--assets", type=int, default=10, help="assets per project")
     parser.add_argument("--runs", type=int, default=0,
-                        help="runs of each warm, changed and baseline measure (default 3, "
+                        help="runs of each warm, changed and baseline measure (default 5, "
                              "2 above 100 projects)")
     parser.add_argument("--cold-runs", type=int, default=0,
                         help="cold builds per size (default 3 up to 10 projects, 2 up to "

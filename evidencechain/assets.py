@@ -7,12 +7,14 @@ original so anyone can verify it elsewhere. This is the only module that imports
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import os
 import re
 import shutil
 import warnings
+import zlib
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -465,12 +467,72 @@ def _identifying_metadata(path: Path) -> list[str] | None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             with Image.open(path) as image:
+                if image.format == "PNG" and "exif" not in image.info:
+                    _add_trailing_png_metadata(image, path)
                 return _exif_findings(image) + _xmp_findings(image) + _iptc_findings(image)
     except UnidentifiedImageError:
         return None  # not an image at all
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         # Damaged metadata, or too many pixels: the build reports what it finds decoding.
         return []
+
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_PNG_TEXT_LIMIT = 1 << 20  # as Pillow's MAX_TEXT_CHUNK: a text chunk inflating beyond is cut
+
+
+def _add_trailing_png_metadata(image: Image.Image, path: Path) -> None:
+    """Put the metadata chunks that follow a PNG's image data into `image.info`, as
+    Pillow's load() does, but without decoding the pixels (Pillow reads EXIF placed after
+    the image data only by decoding the whole image: most of a cold check's time on PNGs).
+
+    `info["exif"]` is always set (empty when there is none), so getexif() does not load.
+    """
+    found: dict[str, bytes | str] = {}
+    with open(path, "rb") as stream:
+        if stream.read(8) != _PNG_SIGNATURE:
+            return
+        while len(head := stream.read(8)) == 8:
+            length, kind = int.from_bytes(head[:4], "big"), head[4:]
+            if kind in (b"eXIf", b"tEXt", b"zTXt", b"iTXt") and length <= 16 * _PNG_TEXT_LIMIT:
+                _png_metadata_chunk(kind, stream.read(length), found)
+                stream.seek(4, os.SEEK_CUR)  # the CRC
+            else:
+                stream.seek(length + 4, os.SEEK_CUR)
+            if kind == b"IEND":
+                break
+    for key, value in found.items():
+        image.info.setdefault(key, value)
+    raw_profile = image.info.get("Raw profile type exif")  # ImageMagick's, hex in text
+    if "exif" not in image.info and isinstance(raw_profile, str):
+        with contextlib.suppress(ValueError):
+            image.info["exif"] = bytes.fromhex("".join(raw_profile.split("\n")[3:]))
+    image.info.setdefault("exif", b"")
+
+
+def _png_metadata_chunk(kind: bytes, data: bytes, found: dict[str, bytes | str]) -> None:
+    """One eXIf or text chunk into `found`, keyed as Pillow keys `info` (damage is skipped)."""
+    if kind == b"eXIf":
+        found.setdefault("exif", b"Exif\x00\x00" + data)  # as Pillow keeps it
+        return
+    keyword, _, rest = data.partition(b"\0")
+    try:
+        if kind == b"tEXt":
+            text = rest.decode("latin-1")
+        elif kind == b"zTXt":
+            text = _inflate(rest[1:]).decode("latin-1")
+        else:  # iTXt: compression flag and method, language, translated keyword, text
+            compressed = rest[:1] == b"\1"
+            _, _, rest = rest[2:].partition(b"\0")
+            _, _, rest = rest.partition(b"\0")
+            text = (_inflate(rest) if compressed else rest).decode("utf-8")
+    except (zlib.error, UnicodeDecodeError):
+        return
+    found.setdefault(keyword.decode("latin-1"), text)
+
+
+def _inflate(data: bytes) -> bytes:
+    return zlib.decompressobj().decompress(data, _PNG_TEXT_LIMIT)
 
 
 def _exif_findings(image: Image.Image) -> list[str]:

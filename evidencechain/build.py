@@ -242,9 +242,12 @@ def _delete_later(folders: list[Path]) -> None:
     _DELETING[:] = [proc for proc in _DELETING if proc.poll() is None]
     rm = shutil.which("rm") if os.name == "posix" else None
     if rm:
+        # At the lowest CPU priority: it must not slow down what the user does next.
+        nice = shutil.which("nice")
+        lowest = [nice, "-n", "19"] if nice else []
         try:
             _DELETING.append(subprocess.Popen(
-                [rm, "-rf", "--", *map(str, folders)], stdin=subprocess.DEVNULL,
+                [*lowest, rm, "-rf", "--", *map(str, folders)], stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
             return
         except OSError:

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import io
+import zlib
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from PIL import Image, PngImagePlugin
 
 from conftest import make_workspace
-from evidencechain.assets import DISPLAY_SIZE, THUMB_SIZE, prepare_project_assets
+from evidencechain.assets import (
+    DISPLAY_SIZE,
+    THUMB_SIZE,
+    identifying_metadata,
+    prepare_project_assets,
+)
 from evidencechain.manifest import load_workspace
 
 
@@ -132,6 +138,47 @@ def test_display_copies_carry_no_metadata_but_originals_keep_it(tmp_path):
         assert b"Maya Okafor" not in copy_bytes
     original = (tmp_path / "stage" / item.original_url).read_bytes()
     assert original == _jpeg_with_identity() or b"Maya Okafor" in original
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return (len(data).to_bytes(4, "big") + kind + data
+            + zlib.crc32(kind + data).to_bytes(4, "big"))
+
+
+def _png_with_identity_after_the_pixels() -> bytes:
+    """A PNG whose EXIF (GPS, artist) and XMP creator come after its image data, where
+    Pillow finds them only by decoding the whole image."""
+    with Image.open(io.BytesIO(_jpeg_with_identity())) as jpeg:
+        exif = jpeg.getexif().tobytes()
+        xmp = jpeg.info["xmp"]
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (10, 20, 30)).save(buffer, "PNG")
+    png = buffer.getvalue()
+    end = png.rindex(b"IEND") - 4
+    xmp_chunk = b"XML:com.adobe.xmp\0\1\0\0\0" + zlib.compress(xmp)  # compressed iTXt
+    return (png[:end] + _png_chunk(b"eXIf", exif[6:] if exif.startswith(b"Exif") else exif)
+            + _png_chunk(b"iTXt", xmp_chunk) + png[end:])
+
+
+def test_metadata_after_png_pixels_is_found_without_decoding(tmp_path, monkeypatch):
+    path = tmp_path / "late.png"
+    path.write_bytes(_png_with_identity_after_the_pixels())
+    with Image.open(path) as image:  # what Pillow finds by decoding, for comparison
+        assert "exif" not in image.info
+        image.load()
+        assert image.getexif().get(0x013B) == "Maya Okafor"
+
+    def no_decoding(self):
+        raise AssertionError("the pixels were decoded")
+
+    monkeypatch.setattr(PngImagePlugin.PngImageFile, "load", no_decoding)
+    found = identifying_metadata(path)
+
+    assert "GPS position" in found and "artist 'Maya Okafor'" in found
+    assert "XMP creator 'Maya Okafor'" in found
+    clean = tmp_path / "clean.png"
+    Image.new("RGB", (8, 8)).save(clean)
+    assert identifying_metadata(clean) == []
 
 
 def test_check_warns_about_gps_and_names_in_originals(tmp_path, cli):

@@ -370,6 +370,17 @@ class Gap:
                        else "")
 
 
+def gap_cached(source: PreparedAsset, final: PreparedAsset, cache: Cache | None) -> bool:
+    """True when the cache most likely holds the gap of these two images (nothing is read;
+    see looks_cached)."""
+    return (cache is not None and bool(source.sha256 and final.sha256)
+            and cache.has("gap", _gap_key(source, final)))
+
+
+def _gap_key(source: PreparedAsset, final: PreparedAsset) -> str:
+    return make_key("gap", source.sha256, final.sha256, _display_options(), CHANGE_THRESHOLD)
+
+
 def measure_gap(stage: Path, source: PreparedAsset, final: PreparedAsset,
                 cache: Cache | None = None) -> Gap | None:
     """Compare two prepared images pixel by pixel; None when either is not an image.
@@ -380,7 +391,7 @@ def measure_gap(stage: Path, source: PreparedAsset, final: PreparedAsset,
         return None
     if cache is None or not (source.sha256 and final.sha256):
         return _measure_gap(stage, source, final)
-    key = make_key("gap", source.sha256, final.sha256, _display_options(), CHANGE_THRESHOLD)
+    key = _gap_key(source, final)
     value = cache.get("gap", key, f"{source.asset.path} -> {final.asset.path}")
     if value is not None:
         try:

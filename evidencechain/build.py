@@ -19,7 +19,14 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .assets import Gap, PreparedAsset, looks_cached, measure_gap, prepare_project_assets
+from .assets import (
+    Gap,
+    PreparedAsset,
+    gap_cached,
+    looks_cached,
+    measure_gap,
+    prepare_project_assets,
+)
 from .blind import BlindReview
 from .cache import CACHE_DIR, Cache, CacheStats, Tracker
 from .check import CheckResult, ProjectCheck, check_workspace, declared_assets
@@ -281,9 +288,18 @@ def check_output_dir(output: Path, root: Path, *, force: bool) -> None:
 def _prepare(checked: CheckResult, stage: Path, review: BlindReview | None = None,
              reuse: _Reuse | None = None) -> tuple[list[ProjectView], list[Problem]]:
     views, problems = [], []
+    reuse = reuse or _Reuse()
     receipt = Receipt(checked.trust_digest, checked.trust_anchor_count)
-    prepared_all = _prepare_assets(checked, stage, review, reuse or _Reuse())
-    for c, (prepared, found, gaps) in zip(checked.projects, prepared_all, strict=True):
+    prepared_all = list(_prepare_assets(checked, stage, review, reuse))
+    # Measured once every display copy exists, as a stage of its own: comparing raw and
+    # final is not part of making the copies, and is timed apart from it.
+    pairs = [_gap_pairs(c.project, prepared) for c, (prepared, _) in
+             zip(checked.projects, prepared_all, strict=True)]
+    if reuse.tracker:
+        reuse.tracker.start("gaps", sum(map(len, pairs)))
+    gaps_all = _measure_gaps(checked, pairs, stage, reuse)
+    for c, (prepared, found), gaps in zip(checked.projects, prepared_all, gaps_all,
+                                          strict=True):
         project_stage = stage / "projects" / c.project.slug
         problems.extend(found)
         view = ProjectView(c.project, c.completeness, prepared, c.provenance, receipt,
@@ -296,24 +312,21 @@ def _prepare(checked: CheckResult, stage: Path, review: BlindReview | None = Non
 
 
 def _prepare_assets(checked: CheckResult, stage: Path, review: BlindReview | None,
-                    reuse: _Reuse) -> Iterator[tuple[dict[str, PreparedAsset], list[Problem],
-                                                    dict[tuple[str, str], Gap]]]:
-    """Each project's prepared assets, problems and gaps, in order, made concurrently.
+                    reuse: _Reuse) -> Iterator[tuple[dict[str, PreparedAsset], list[Problem]]]:
+    """Each project's prepared assets and problems, in order, made concurrently.
 
     `jobs` projects are in flight at once, their assets queued on the one shared pool, so
-    every core stays busy across project boundaries; gaps are measured as a project's own
-    display copies are done.
+    every core stays busy across project boundaries.
     """
     def one(c: ProjectCheck, inline: bool = False) -> tuple[
-            dict[str, PreparedAsset], list[Problem], dict[tuple[str, str], Gap]]:
+            dict[str, PreparedAsset], list[Problem]]:
         project_stage = stage / "projects" / c.project.slug
         withhold = review.withheld(c.project, c.provenance, reuse.cache) if review else None
         previous = reuse.previous / "projects" / c.project.slug if reuse.previous else None
-        prepared, found = prepare_project_assets(
+        return prepare_project_assets(
             c.project, project_stage, withhold=withhold, cache=reuse.cache, previous=previous,
             pool=None if inline else reuse.pool, workers=1 if inline else reuse.jobs,
             step=reuse.tracker.step if reuse.tracker else None)
-        return prepared, found, _gaps(c.project, prepared, project_stage, reuse.cache)
 
     # Projects whose work is all in the cache are done here, one after another, while the
     # pools make what is missing (see assets.looks_cached).
@@ -322,6 +335,42 @@ def _prepare_assets(checked: CheckResult, stage: Path, review: BlindReview | Non
                    for c in checked.projects]
         for c, future in zip(checked.projects, pending, strict=True):
             yield one(c, inline=True) if future is None else future.result()
+
+
+GapPair = tuple[PreparedAsset, PreparedAsset]  # (source, final), both images
+
+
+def _gap_pairs(project: Project, prepared: dict[str, PreparedAsset]) -> list[GapPair]:
+    """Every declared (source, final) pair of prepared images, in manifest order."""
+    return [(prepared[source], prepared[asset.path]) for asset in project.manifest.assets
+            for source in asset.derived_from
+            if source in prepared and asset.path in prepared
+            and prepared[source].is_image and prepared[asset.path].is_image]
+
+
+def _measure_gaps(checked: CheckResult, pairs: list[list[GapPair]], stage: Path,
+                  reuse: _Reuse) -> list[dict[tuple[str, str], Gap]]:
+    """Raw-to-final distance for each project's pairs: pairs the cache holds here, the
+    others on the pool (decoding and comparing releases the GIL)."""
+    def one(c: ProjectCheck, pair: GapPair, cached: bool) -> Gap | None:
+        gap = measure_gap(stage / "projects" / c.project.slug, *pair, reuse.cache)
+        if reuse.tracker:
+            reuse.tracker.step(cached)
+        return gap
+
+    jobs = [(c, pair, gap_cached(*pair, reuse.cache))
+            for c, project_pairs in zip(checked.projects, pairs, strict=True)
+            for pair in project_pairs]
+    pending = [None if reuse.pool is None or cached else reuse.pool.submit(one, c, pair, False)
+               for c, pair, cached in jobs]
+    found = iter([one(*job) if future is None else future.result()
+                  for job, future in zip(jobs, pending, strict=True)])
+    gaps_all = []
+    for project_pairs in pairs:
+        measured = ((pair, next(found)) for pair in project_pairs)
+        gaps_all.append({(source.asset.path, final.asset.path): gap
+                         for (source, final), gap in measured if gap})
+    return gaps_all
 
 
 def _publish_reproduction(checked: ProjectCheck, stage: Path) -> RecordState | None:
@@ -337,19 +386,6 @@ def _publish_reproduction(checked: ProjectCheck, stage: Path) -> RecordState | N
     for name in (state.record.log_file, RECORD_FILE):
         shutil.copyfile(checked.project.folder / name, stage / name)
     return state
-
-
-def _gaps(project: Project, prepared: dict[str, PreparedAsset], stage: Path,
-          cache: Cache | None = None) -> dict[tuple[str, str], Gap]:
-    """Raw-to-final distance for every declared (source, final) pair of images."""
-    gaps = {}
-    for asset in project.manifest.assets:
-        for source in asset.derived_from:
-            if source in prepared and asset.path in prepared:
-                gap = measure_gap(stage, prepared[source], prepared[asset.path], cache)
-                if gap:
-                    gaps[(source, asset.path)] = gap
-    return gaps
 
 
 def _move_assets_into(stage: Path, site_dir: Path) -> None:

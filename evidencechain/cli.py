@@ -196,7 +196,7 @@ class _Progress:
 
     DELAY = 2.0
     UNITS = {"provenance": "assets", "display": "assets", "history": "projects",
-             "metadata": "projects"}
+             "metadata": "projects", "gaps": "pairs"}
 
     def __init__(self, stream: Any):
         self._clock = time.monotonic

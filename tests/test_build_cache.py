@@ -446,6 +446,7 @@ def test_progress_goes_to_stderr_and_the_last_line_stays_open(ws, monkeypatch):
     assert "provenance: 8 assets (4 + 4 declared in 2 projects), 8 cached," in result.stderr
     # A memo has no display copy:
     assert "display: 8 assets (4 + 4 declared in 2 projects), 6 cached," in result.stderr
+    assert "gaps: 2 pairs, 2 cached," in result.stderr  # each final against its raw
     assert "provenance:" not in result.stdout
 
 

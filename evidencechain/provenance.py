@@ -12,7 +12,6 @@ import dataclasses
 import datetime as dt
 import functools
 import hashlib
-import io
 import json
 import mimetypes
 import os
@@ -86,8 +85,6 @@ SIGNING_SETTINGS: dict[str, Any] = {
 
 _OID = re.compile(r"^[0-2](\.\d+)+$")
 _HASH_CHUNK = 1 << 20
-# Files up to this size are verified from memory (see _read_whole): a 12 MP PNG fits.
-READ_WHOLE_LIMIT = 64 << 20
 
 
 # --------------------------------------------------------------------------- trust
@@ -317,35 +314,11 @@ def verify_file(path: Path, trust: TrustSettings) -> ProvenanceRecord:
         return _unreadable(base, f"The file cannot be opened: {exc.strerror or exc}.")
     with stream:
         try:
-            in_memory = _read_whole(stream)
-            if in_memory is not None:
-                base["sha256"] = hashlib.sha256(in_memory.getbuffer()).hexdigest()
-                base["size"] = len(in_memory.getbuffer())
-                stream = in_memory
-            else:
-                base["sha256"], base["size"] = _sha256(stream)
-                stream.seek(0)
+            base["sha256"], base["size"] = _sha256(stream)
+            stream.seek(0)
         except OSError as exc:
             return _unreadable(base, f"The file cannot be read: {exc.strerror or exc}.")
         return _read(stream, path, trust, base)
-
-
-def _read_whole(stream) -> io.BytesIO | None:
-    """The file's bytes in memory when it is small enough (READ_WHOLE_LIMIT), else None.
-
-    c2pa reads through Python callbacks (about a hundred per file, each taking the GIL),
-    so serving them from memory rather than from the file lets two threads overlap better
-    (measured 14% less time on 100 files of 0.5 MB); the file is also read once, not once
-    to hash it and again for c2pa. Larger files are streamed, so memory stays bounded.
-    """
-    size = os.fstat(stream.fileno()).st_size
-    if size > READ_WHOLE_LIMIT:
-        return None
-    data = stream.read(READ_WHOLE_LIMIT + 1)
-    if len(data) > READ_WHOLE_LIMIT:  # grew since the stat: stream it instead
-        stream.seek(0)
-        return None
-    return io.BytesIO(data)
 
 
 def _read(stream, path: Path, trust: TrustSettings, base: dict[str, Any]) -> ProvenanceRecord:

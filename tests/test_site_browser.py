@@ -94,3 +94,46 @@ def test_dark_mode_toggle_switches_the_scheme(page, site_server):
 
     after = page.evaluate("document.body.getAttribute('data-md-color-scheme')")
     assert {before, after} == {"default", "slate"}
+
+
+_WATCH_CSP = """window.__violations = [];
+document.addEventListener('securitypolicyviolation',
+    e => window.__violations.push(e.violatedDirective + ' ' + e.blockedURI));"""
+
+
+@pytest.mark.parametrize("over", ["http", "file"])
+def test_the_browser_refuses_every_request_that_leaves_the_site(chromium, site_server,
+                                                                built_example, over):
+    """Material's bundle can fetch from the internet (mermaid, a polyfill, repository
+    facts); the site's Content-Security-Policy must stop any such request before it leaves,
+    while the site's own scripts, styles, images and search run without a violation."""
+    context = chromium.new_context()
+    context.add_init_script(_WATCH_CSP)
+    page = context.new_page()
+    answered: list[str] = []  # requests that got a response (Chromium reports blocked ones too)
+    page.on("requestfinished", lambda r: answered.append(r.url))
+    refused: dict[str, str] = {}
+    page.on("requestfailed", lambda r: refused.setdefault(r.url, r.failure or ""))
+    base = site_server if over == "http" else built_example.as_uri() + "/"
+    own = (site_server, "data:", "blob:") if over == "http" else ("file:", "data:", "blob:")
+    for path in ["", *(f"projects/{slug}/" for slug in SLUGS)]:
+        page.goto(base + path + ("" if over == "http" else "index.html"))
+        page.wait_for_load_state("networkidle")
+        assert page.evaluate("window.__violations") == [], path
+    page.keyboard.press("/")
+    page.keyboard.type("palette")
+    page.locator(".md-search-result__item").first.wait_for(timeout=10_000)
+
+    # What Material would do with a mermaid diagram on the page: load a script from unpkg.
+    page.evaluate("""() => { const s = document.createElement('script');
+        s.src = 'https://unpkg.com/mermaid@11/dist/mermaid.min.js';
+        document.head.appendChild(s);
+        fetch('https://api.github.com/repos/x/y').catch(() => {}); }""")
+    page.wait_for_timeout(300)
+
+    blocked = page.evaluate("window.__violations")
+    assert any("unpkg.com" in v for v in blocked) and any("api.github.com" in v for v in blocked)
+    assert [url for url in answered if not url.startswith(own)] == []
+    assert {url: why for url, why in refused.items() if not url.startswith(own)} == {
+        "https://unpkg.com/mermaid@11/dist/mermaid.min.js": "csp"}  # blocked, never sent
+    context.close()
